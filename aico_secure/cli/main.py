@@ -1,0 +1,91 @@
+"""``aico-secure``: argument parsing only; each subcommand hands off to the module that does the work.
+
+Exit codes: 0 success/clean, 1 the check found a problem, 2 usage error or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from aico_secure import __version__
+
+PENDING = {
+    "inspect": "the ciphertext-at-rest inspector (issue 4)",
+    "scan": "dependency and static scans",
+    "fuzz": "Atheris fuzzing campaigns",
+    "report": "re-rendering stored reports",
+    "audit": "audit log verification (issue 6)",
+}
+
+
+class CliError(Exception):
+    """A usage or input problem: printed as one line, exit 2."""
+
+
+def _conform(args: argparse.Namespace) -> int:
+    from aico_secure.conform import runner
+
+    try:
+        runner.check_target(args.target)
+    except runner.TargetLoadError as exc:
+        raise CliError(str(exc)) from None
+    options = runner.RunOptions(
+        target=args.target, profile=args.profile,
+        report_dir=None if args.no_report else Path(args.report_dir), workers=args.workers,
+        extra_args=tuple(args.pytest_args or ()),
+    )
+    code = runner.run(options).returncode
+    return 0 if code == 0 else (2 if code in (3, 4) else 1)
+
+
+def _pending(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(_args: argparse.Namespace) -> int:
+        print(f"aico-secure {name}: not available yet in {__version__} ({PENDING[name]} is not built)", file=sys.stderr)
+        return 2
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aico-secure", description="Verify an AICO build against its "
+                                     "data-security architecture.")
+    parser.add_argument("--version", action="version", version=f"aico-secure {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    conform = sub.add_parser("conform", help="run the conformance suite against a build")
+    conform.add_argument("--target", required=True, metavar="PKG.MOD:FACTORY", help="the build's target factory")
+    conform.add_argument("--profile", choices=("quick", "full", "release"), default="quick")
+    conform.add_argument("--report-dir", default="reports", help="where reports are written (default: reports)")
+    conform.add_argument("--no-report", action="store_true", help="print the verdict only")
+    conform.add_argument("-n", "--workers", type=int, default=1, help="parallel pytest-xdist workers")
+    conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
+    conform.set_defaults(handler=_conform)
+
+    for name, what in PENDING.items():
+        p = sub.add_parser(name, help=f"{what} (not available yet)")
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        p.set_defaults(handler=_pending(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args.handler(args)
+        return code
+    except CliError as exc:
+        print(f"aico-secure {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""The pytest plugin that turns a pytest run into a conformance verdict.
+
+Registered through the ``pytest11`` entry point, so in any environment where aico-secure is installed,
+``pytest --aico-target=package.module:factory`` adds the conformance suite to the run, binds each test to its
+requirement IDs (``@pytest.mark.requirement``), and at the end prints and writes one verdict per requirement.
+Runs under pytest-xdist too: workers only tag reports; the controller aggregates.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aico_secure import __version__
+from aico_secure.conform.catalog import Catalog, load_catalog
+from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
+from aico_secure.conform.suite import suite_dir
+from aico_secure.target import CapabilityMissing, KeysCapability, KeySession, Target, load_target
+
+PROFILES = ("quick", "full", "release")
+_REQ_PROP = "aico_requirements"
+_NOT_IMPLEMENTED_PROP = "aico_not_implemented"
+_EVIDENCE_PREFIX = "evidence:"
+_WORST_FIRST = [Outcome.ERROR, Outcome.FAIL, Outcome.NOT_IMPLEMENTED, Outcome.NOT_RUN, Outcome.PASS]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aico-secure", "AICO conformance suite")
+    group.addoption("--aico-target", default=None, metavar="PKG.MOD:FACTORY",
+                    help="the build to judge; adds the conformance suite to this run")
+    group.addoption("--aico-profile", default="quick", choices=PROFILES,
+                    help="quick (before a push), full (release gate: crash and load checks), release (full, and "
+                         "refuses test KDF keyrings)")
+    group.addoption("--aico-report-dir", default=None, metavar="DIR",
+                    help="write the conformance report here (JSON and Markdown)")
+    group.addoption("--aico-report-format", default="json,markdown", help="comma-separated report formats")
+
+
+def _in_suite(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(suite_dir())
+        return True
+    except ValueError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this conformance test checks")
+    config.addinivalue_line("markers", "aico_profile(name): the least profile (quick/full/release) that runs this test")
+    if config.getoption("aico_target"):
+        suite = suite_dir()
+        if not any(_in_suite(Path(str(a).split("::")[0])) or suite.is_relative_to(Path(str(a)).resolve())
+                   for a in config.args if Path(str(a).split("::")[0]).exists()):
+            config.args.append(str(suite))
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ConformanceRecorder(config), "aico-conformance-recorder")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    catalog: Catalog | None = None
+    profile = PROFILES.index(config.getoption("aico_profile"))
+    keep, drop = [], []
+    for item in items:
+        if not _in_suite(Path(str(item.path))):
+            keep.append(item)
+            continue
+        catalog = catalog or load_catalog()
+        ids = [i for m in item.iter_markers("requirement") for i in m.args]
+        if not ids:
+            raise pytest.UsageError(f"conformance test {item.nodeid} has no @pytest.mark.requirement")
+        unknown = [i for i in ids if catalog.get(i) is None]
+        if unknown:
+            raise pytest.UsageError(f"conformance test {item.nodeid} names unknown requirement(s) {unknown}")
+        marker = item.get_closest_marker("aico_profile")
+        least = marker.args[0] if marker else "quick"
+        if least not in PROFILES:
+            raise pytest.UsageError(f"{item.nodeid}: unknown aico_profile {least!r}")
+        if PROFILES.index(least) > profile:
+            drop.append(item)
+            continue
+        item.user_properties.append((_REQ_PROP, ",".join(sorted(set(ids)))))
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(CapabilityMissing):
+        report.user_properties.append((_NOT_IMPLEMENTED_PROP, str(call.excinfo.value)))
+    return report  # type: ignore[no-any-return]
+
+
+def _short_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or str(report.longrepr or "")
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    return text[:500]
+
+
+class ConformanceRecorder:
+    """Lives on the controller only: collects per-test outcomes and writes the verdict."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[str, TestResult] = {}
+        self._phases: dict[str, list[Outcome]] = {}
+        self.started = datetime.now(UTC).isoformat(timespec="seconds")
+        self.report_paths: list[Path] = []
+        self.verdict_ok: bool | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if _REQ_PROP not in props:
+            return
+        result = self.results.setdefault(
+            report.nodeid, TestResult(report.nodeid, tuple(props[_REQ_PROP].split(",")), Outcome.NOT_RUN)
+        )
+        phases = self._phases.setdefault(report.nodeid, [])
+        if report.failed:
+            if _NOT_IMPLEMENTED_PROP in props:
+                phases.append(Outcome.NOT_IMPLEMENTED)
+            else:
+                phases.append(Outcome.FAIL if report.when == "call" else Outcome.ERROR)
+            if not result.message:
+                result.message = props.get(_NOT_IMPLEMENTED_PROP) or _short_message(report)
+        elif report.skipped:
+            phases.append(Outcome.NOT_RUN)
+            result.message = result.message or _short_message(report)
+        elif report.when == "call":
+            phases.append(Outcome.PASS)
+        # A test passes only if its call phase passed and no phase did worse; setup alone is "not run".
+        result.outcome = min(phases, key=_WORST_FIRST.index) if phases else Outcome.NOT_RUN
+        result.duration += report.duration
+        for key, value in report.user_properties:
+            if key.startswith(_EVIDENCE_PREFIX):
+                result.evidence[key[len(_EVIDENCE_PREFIX):]] = str(value)
+
+    def build_report(self) -> Any:
+        from aico_secure.report.model import ConformanceReport
+
+        spec = self.config.getoption("aico_target")
+        catalog = load_catalog()
+        verdicts = aggregate(catalog, self.results.values())
+        try:
+            target = load_target(spec)
+            name, version, caps = target.name, target.version, target.capabilities()
+        except Exception as exc:  # noqa: BLE001 - the report must still say what happened
+            name, version, caps = f"unloadable ({type(exc).__name__})", "unknown", {}
+        notes = []
+        if not self.results:
+            notes.append("no conformance test ran: the run fails")
+        return ConformanceReport(
+            tool_version=__version__, target_spec=spec, target_name=name, target_version=version,
+            profile=self.config.getoption("aico_profile"), started_at=self.started,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"), catalog_version=catalog.version,
+            capabilities=caps, verdicts=verdicts, notes=notes,
+        )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.config.getoption("aico_target"):
+            return
+        from aico_secure.report import formats
+
+        report = self.build_report()
+        self.report = report
+        self.verdict_ok = report.ok and bool(self.results)
+        report_dir = self.config.getoption("aico_report_dir")
+        if report_dir:
+            out = Path(report_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            for name in self.config.getoption("aico_report_format").split(","):
+                fmt = formats.get(name.strip())
+                path = out / f"conformance-{report.profile}-{stamp}{fmt.suffix}"
+                path.write_text(fmt.render(report), encoding="utf-8")
+                self.report_paths.append(path)
+        if not self.verdict_ok and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        report = getattr(self, "report", None)
+        if report is None:
+            return
+        tr = terminalreporter
+        tr.section("AICO conformance verdict")
+        for v in report.verdicts:
+            tr.write_line(f"{v.requirement.id:<13} {v.outcome.value:<16} {v.requirement.severity:<8} "
+                          f"{len(v.tests)} test(s)")
+        totals = ", ".join(f"{k}: {n}" for k, n in report.totals().items() if n)
+        tr.write_line(f"target {report.target_spec} ({report.target_name}), profile {report.profile}: "
+                      f"{'PASS' if self.verdict_ok else 'FAIL'} ({totals})")
+        for path in self.report_paths:
+            tr.write_line(f"report written: {path}")
+
+
+# ---- fixtures every conformance test can use ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def aico_target(request: pytest.FixtureRequest) -> Target:
+    spec = request.config.getoption("aico_target")
+    if not spec:
+        pytest.fail("the conformance suite needs --aico-target=package.module:factory", pytrace=False)
+    return load_target(spec)
+
+
+@pytest.fixture(scope="session")
+def aico_profile(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("aico_profile"))
+
+
+@pytest.fixture(scope="session")
+def fast_kdf(aico_profile: str) -> bool:
+    """Quick and full runs ask builds for their cheap test KDF; a release run never does."""
+    return aico_profile != "release"
+
+
+@pytest.fixture
+def keys(aico_target: Target) -> KeysCapability:
+    capability = aico_target.require("keys")
+    assert isinstance(capability, KeysCapability), "target.keys does not implement KeysCapability"
+    return capability
+
+
+@pytest.fixture
+def password() -> str:
+    return "pw-" + secrets.token_urlsafe(18)
+
+
+@pytest.fixture
+def key_session(keys: KeysCapability, tmp_path: Path, password: str, fast_kdf: bool) -> Iterator[KeySession]:
+    session = keys.create(tmp_path / "keys", password, fast_kdf=fast_kdf)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+    """Record a fact for the auditor's report: ``evidence("files scanned", 12)``."""
+
+    def record(key: str, value: object) -> None:
+        request.node.user_properties.append((_EVIDENCE_PREFIX + key, str(value)))
+
+    return record

@@ -1,0 +1,34 @@
+"""Where the conformance suite's files are, in a checkout or in an installed wheel.
+
+The suite lives in the top-level ``conformance/`` folder of the source tree. The wheel carries that folder as
+``aico_secure/_suite`` (see ``[tool.hatch.build.targets.wheel.force-include]``), so an installed package can
+run the suite with no checkout at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def suite_dir() -> Path:
+    installed = _PACKAGE / "_suite"
+    if (installed / "requirements.yaml").is_file():
+        return installed
+    checkout = _PACKAGE.parent / "conformance"
+    if (checkout / "requirements.yaml").is_file():
+        return checkout
+    raise FileNotFoundError("the conformance suite is missing from this installation (no requirements.yaml)")
+
+
+def catalog_path() -> Path:
+    return suite_dir() / "requirements.yaml"
+
+
+def catalog_schema_path() -> Path:
+    return suite_dir() / "requirements.schema.json"
+
+
+def controls_dir() -> Path:
+    return suite_dir() / "controls"

@@ -1,0 +1,15 @@
+"""The reference AICO build: every capability of the architecture, assembled behind the target contract.
+
+``build()`` is the factory the conformance suite loads (``--target aico_secure.reference:build``), exactly as
+it would load any other build.
+"""
+
+from __future__ import annotations
+
+from aico_secure import __version__
+from aico_secure.reference.keys import ReferenceKeys
+from aico_secure.target.contract import Target
+
+
+def build() -> Target:
+    return Target(name="aico-secure reference", version=__version__, keys=ReferenceKeys())

@@ -1,0 +1,110 @@
+"""The reference build's key-management capability: a thin adapter from ``aico_secure.keys`` to the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aico_secure import envelope
+from aico_secure.envelope import RecordContext
+from aico_secure.errors import (
+    AicoSecureError,
+    KeyringCorruptError,
+    KeyringNotFoundError,
+    KeyringVersionError,
+    KdfProfileError,
+    WrongPasswordError,
+)
+from aico_secure.keys import Keyring, UnlockedKeyring
+from aico_secure.target.errors import IntegrityViolation, RejectedCredentials
+from aico_secure.target.keys import KdfReport
+
+SEAL_STORE = "application"
+
+
+class ReferenceKeySession:
+    """Contract view of an ``UnlockedKeyring``. Stores of the reference build reach the keyring through
+    ``.keyring``."""
+
+    def __init__(self, keyring: UnlockedKeyring) -> None:
+        self.keyring = keyring
+
+    def __repr__(self) -> str:
+        return f"ReferenceKeySession({self.keyring!r})"
+
+    def derive(self, purpose: str) -> bytes:
+        return self.keyring.derive(purpose).reveal()
+
+    def _context(self, purpose: str, record_key: bytes) -> RecordContext:
+        return RecordContext(store=SEAL_STORE, collection=purpose, record_key=record_key)
+
+    def seal(self, purpose: str, record_key: bytes, plaintext: bytes) -> bytes:
+        return envelope.seal(self.keyring.active_data_key(purpose), plaintext, self._context(purpose, record_key))
+
+    def open(self, purpose: str, record_key: bytes, sealed: bytes) -> bytes:
+        try:
+            return envelope.open_with(
+                lambda kid: self.keyring.data_key(purpose, kid), sealed, self._context(purpose, record_key)
+            )
+        except AicoSecureError as exc:
+            raise IntegrityViolation(str(exc)) from None
+
+    def data_key_ids(self, purpose: str) -> list[str]:
+        self.keyring.active_data_key(purpose)
+        entries = self.keyring.key_ids(purpose)
+        return entries
+
+    def rotate_data_key(self, purpose: str) -> None:
+        self.keyring.rotate_dek(purpose)
+
+    def rotate_kek(self, purpose: str) -> None:
+        self.keyring.rotate_kek(purpose)
+
+    def rotate_master(self, password: str) -> None:
+        try:
+            self.keyring.rotate_master(password)
+        except WrongPasswordError as exc:
+            raise RejectedCredentials(str(exc)) from None
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        try:
+            self.keyring.change_password(old_password, new_password)
+        except WrongPasswordError as exc:
+            raise RejectedCredentials(str(exc)) from None
+
+    def secret_material(self) -> Mapping[str, bytes]:
+        material = {"master": self.keyring._master.reveal()}  # noqa: SLF001 - the contract's test hook
+        for purpose in self.keyring.purposes():
+            for key in self.keyring.data_keys(purpose):
+                material[f"dek:{purpose}:{key.key_id.hex()}"] = key.secret.reveal()
+        return material
+
+    def close(self) -> None:
+        """Nothing to flush: every change was written atomically when it was made."""
+
+
+class ReferenceKeys:
+    """Keyrings live in ``<directory>/keyring.json``."""
+
+    def create(self, directory: Path, password: str, *, fast_kdf: bool) -> ReferenceKeySession:
+        keyring = Keyring.create(Keyring.path_in(directory), password, profile="test" if fast_kdf else "production")
+        return ReferenceKeySession(keyring)
+
+    def unlock(self, directory: Path, password: str) -> ReferenceKeySession:
+        try:
+            return ReferenceKeySession(Keyring.unlock(Keyring.path_in(directory), password))
+        except WrongPasswordError as exc:
+            raise RejectedCredentials(str(exc)) from None
+        except (KeyringCorruptError, KeyringVersionError, KeyringNotFoundError, KdfProfileError) as exc:
+            raise IntegrityViolation(str(exc)) from None
+
+    def describe_kdf(self, directory: Path) -> KdfReport:
+        try:
+            info = Keyring.describe(Keyring.path_in(directory))
+        except AicoSecureError as exc:
+            raise IntegrityViolation(str(exc)) from None
+        return KdfReport(info.algorithm, info.time_cost, info.memory_kib, info.parallelism, info.salt_bytes,
+                         info.test_only)
+
+    def keyring_files(self, directory: Path) -> list[Path]:
+        return [Keyring.path_in(directory)]

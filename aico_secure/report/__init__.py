@@ -1,0 +1,1 @@
+"""Reports auditors read: one model (``model.ConformanceReport``), one module per output format."""

@@ -1,0 +1,1 @@
+"""Report format implementations; look them up with ``aico_secure.report.formats.get``."""

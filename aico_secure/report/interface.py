@@ -1,0 +1,16 @@
+"""One interface for every report format, so adding SARIF or HTML never touches the runner."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from aico_secure.report.model import ConformanceReport
+
+
+class ReportFormat(ABC):
+    name: str
+    suffix: str
+
+    @abstractmethod
+    def render(self, report: ConformanceReport) -> str:
+        """The whole report as text."""

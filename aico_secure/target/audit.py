@@ -1,0 +1,10 @@
+"""The capability contract for the audit log and anomaly alerts (issue 6)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class AuditCapability(Protocol):
+    """Filled in by the issue that builds this capability; until then no build can offer it."""
