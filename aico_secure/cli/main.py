@@ -25,9 +25,30 @@ class CliError(Exception):
     """A usage or input problem: printed as one line, exit 2."""
 
 
+def _controls(args: argparse.Namespace) -> int:
+    from aico_secure.conform import controls
+
+    try:
+        zoo = controls.discover()
+    except (controls.ControlDefinitionError, SyntaxError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if not zoo:
+        raise CliError("no negative controls found: suite power cannot be measured")
+    results = controls.run_all(zoo, workers=args.workers, profile=args.profile,
+                               progress=lambda r: print(f"  {r.control.name}: {'caught' if r.caught else 'MISSED'}",
+                                                        flush=True))
+    table, power = controls.power_table(results)
+    print(table)
+    return 0 if power == 1.0 else 1
+
+
 def _conform(args: argparse.Namespace) -> int:
     from aico_secure.conform import runner
 
+    if args.controls:
+        return _controls(args)
+    if not args.target:
+        raise CliError("--target is required (or --controls to measure suite power)")
     try:
         runner.check_target(args.target)
     except runner.TargetLoadError as exc:
@@ -56,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     conform = sub.add_parser("conform", help="run the conformance suite against a build")
-    conform.add_argument("--target", required=True, metavar="PKG.MOD:FACTORY", help="the build's target factory")
+    conform.add_argument("--target", metavar="PKG.MOD:FACTORY", help="the build's target factory")
+    conform.add_argument("--controls", action="store_true",
+                         help="run the suite against every negative control and print the suite's power")
     conform.add_argument("--profile", choices=("quick", "full", "release"), default="quick")
     conform.add_argument("--report-dir", default="reports", help="where reports are written (default: reports)")
     conform.add_argument("--no-report", action="store_true", help="print the verdict only")

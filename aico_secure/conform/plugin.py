@@ -38,7 +38,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "refuses test KDF keyrings)")
     group.addoption("--aico-report-dir", default=None, metavar="DIR",
                     help="write the conformance report here (JSON and Markdown)")
+    group.addoption("--aico-requirements", default=None, metavar="ID,ID",
+                    help="run only the conformance tests bound to these requirement IDs")
     group.addoption("--aico-report-format", default="json,markdown", help="comma-separated report formats")
+    parser.addini("aico_target", "default target for conformance tests collected without --aico-target "
+                  "(a project's own ini; giving --aico-target also adds the whole suite to the run)")
+
+
+def target_spec(config: pytest.Config) -> str | None:
+    spec = config.getoption("aico_target") or config.getini("aico_target")
+    return str(spec) if spec else None
 
 
 def _in_suite(path: Path) -> bool:
@@ -52,18 +61,22 @@ def _in_suite(path: Path) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this conformance test checks")
     config.addinivalue_line("markers", "aico_profile(name): the least profile (quick/full/release) that runs this test")
-    if config.getoption("aico_target"):
-        suite = suite_dir()
-        if not any(_in_suite(Path(str(a).split("::")[0])) or suite.is_relative_to(Path(str(a)).resolve())
-                   for a in config.args if Path(str(a).split("::")[0]).exists()):
-            config.args.append(str(suite))
+    suite = suite_dir()
+    paths = [Path(str(a).split("::")[0]).resolve() for a in config.args]
+    whole_suite = any(p == suite or suite.is_relative_to(p) for p in paths if p.exists())
+    if config.getoption("aico_target") and not whole_suite and not any(_in_suite(p) for p in paths):
+        config.args.append(str(suite))
+        whole_suite = True
+    if config.getoption("aico_requirements"):
+        whole_suite = False  # a selection of requirements is a partial run by definition
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(ConformanceRecorder(config), "aico-conformance-recorder")
+        config.pluginmanager.register(ConformanceRecorder(config, whole_suite), "aico-conformance-recorder")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     catalog: Catalog | None = None
     profile = PROFILES.index(config.getoption("aico_profile"))
+    only = set(filter(None, (config.getoption("aico_requirements") or "").split(",")))
     keep, drop = [], []
     for item in items:
         if not _in_suite(Path(str(item.path))):
@@ -80,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         least = marker.args[0] if marker else "quick"
         if least not in PROFILES:
             raise pytest.UsageError(f"{item.nodeid}: unknown aico_profile {least!r}")
-        if PROFILES.index(least) > profile:
+        if PROFILES.index(least) > profile or (only and not only & set(ids)):
             drop.append(item)
             continue
         item.user_properties.append((_REQ_PROP, ",".join(sorted(set(ids)))))
@@ -108,8 +121,11 @@ def _short_message(report: pytest.TestReport) -> str:
 class ConformanceRecorder:
     """Lives on the controller only: collects per-test outcomes and writes the verdict."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, whole_suite: bool) -> None:
         self.config = config
+        # Only a run of the whole suite may call a requirement without tests "not tested" (and fail on it); a
+        # developer's partial run reports just the requirements it touched.
+        self.whole_suite = whole_suite
         self.results: dict[str, TestResult] = {}
         self._phases: dict[str, list[Outcome]] = {}
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -146,15 +162,17 @@ class ConformanceRecorder:
     def build_report(self) -> Any:
         from aico_secure.report.model import ConformanceReport
 
-        spec = self.config.getoption("aico_target")
+        spec = target_spec(self.config) or ""
         catalog = load_catalog()
         verdicts = aggregate(catalog, self.results.values())
+        if not self.whole_suite:
+            verdicts = [v for v in verdicts if v.tests]
         try:
             target = load_target(spec)
             name, version, caps = target.name, target.version, target.capabilities()
         except Exception as exc:  # noqa: BLE001 - the report must still say what happened
             name, version, caps = f"unloadable ({type(exc).__name__})", "unknown", {}
-        notes = []
+        notes = [] if self.whole_suite else ["partial run: only the requirements its tests touched are listed"]
         if not self.results:
             notes.append("no conformance test ran: the run fails")
         return ConformanceReport(
@@ -166,7 +184,7 @@ class ConformanceRecorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.config.getoption("aico_target"):
+        if not self.whole_suite and not self.results:
             return
         from aico_secure.report import formats
 
@@ -205,7 +223,7 @@ class ConformanceRecorder:
 # ---- fixtures every conformance test can use ---------------------------------------------------------------
 @pytest.fixture(scope="session")
 def aico_target(request: pytest.FixtureRequest) -> Target:
-    spec = request.config.getoption("aico_target")
+    spec = target_spec(request.config)
     if not spec:
         pytest.fail("the conformance suite needs --aico-target=package.module:factory", pytrace=False)
     return load_target(spec)

@@ -54,7 +54,7 @@ def test_keyring_on_disk_holds_no_plain_key(keys: KeysCapability, key_session: K
         key_session.rotate_data_key(purpose)
     material = dict(key_session.secret_material())
     key_session.rotate_master(password)
-    material.update(key_session.secret_material())
+    material.update({f"{k} (after rotation)": v for k, v in key_session.secret_material().items()})
     key_session.close()
     result = find_leaks(tmp_path, canaries=[password], secrets=material)
     evidence("files scanned", result.files_read)
@@ -79,7 +79,7 @@ def test_no_key_in_repr_exceptions_or_logs(keys: KeysCapability, key_session: Ke
     except Exception as exc:  # noqa: BLE001 - any refusal's text is what we inspect
         texts += [str(exc), repr(exc)]
     key_session.rotate_master(password)
-    material.update(key_session.secret_material())
+    material.update({f"{k} (after rotation)": v for k, v in key_session.secret_material().items()})
     texts += [r.getMessage() for r in caplog.records]
     for text in texts:
         assert not text_contains_secret(text, material), f"key material printed in: {text[:200]}"

@@ -1,0 +1,124 @@
+"""``aico-secure conform --controls``: measure the suite's power against the negative-control zoo.
+
+A control is caught when every requirement in its ``BREAKS`` comes out "fail" or "error". Each control runs in
+its own pytest process restricted to the tests of the requirements it breaks (``--aico-requirements``), so
+the zoo runs in minutes; the reference build's full pass is checked by the ordinary conformance run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aico_secure.conform.runner import INI
+from aico_secure.conform.suite import controls_dir, suite_dir
+
+CAUGHT_OUTCOMES = {"fail", "error"}
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    breaks: tuple[str, ...]
+    summary: str
+    path: Path
+
+    @property
+    def target_spec(self) -> str:
+        suite = suite_dir()
+        package = "aico_secure._suite" if suite.name == "_suite" else suite.name
+        return f"{package}.controls.{self.name}:build"
+
+
+@dataclass
+class ControlResult:
+    control: Control
+    outcomes: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def caught(self) -> bool:
+        return not self.error and all(self.outcomes.get(r) in CAUGHT_OUTCOMES for r in self.control.breaks)
+
+
+class ControlDefinitionError(Exception):
+    """A control module lacks BREAKS or build(), or names no requirement."""
+
+
+def discover(directory: Path | None = None) -> list[Control]:
+    """Read each control's BREAKS and docstring statically, without importing (and so running) it."""
+    directory = directory or controls_dir()
+    controls = []
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        breaks: tuple[str, ...] = ()
+        has_build = False
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "BREAKS" for t in node.targets):
+                breaks = tuple(ast.literal_eval(node.value))
+            if isinstance(node, ast.FunctionDef) and node.name == "build":
+                has_build = True
+        if not breaks or not has_build:
+            raise ControlDefinitionError(f"control {path.name} needs a non-empty BREAKS and a build() factory")
+        summary = (ast.get_docstring(tree) or "").strip().splitlines()[0] if ast.get_docstring(tree) else path.stem
+        controls.append(Control(path.stem, breaks, summary, path))
+    return controls
+
+
+def run_control(control: Control, profile: str = "quick") -> ControlResult:
+    suite = suite_dir()
+    with tempfile.TemporaryDirectory(prefix="aico-control-") as tmp:
+        command = [sys.executable, "-m", "pytest", str(suite), "-c", str(INI), "--rootdir", str(suite), "-q",
+                   "-p", "no:randomly", f"--aico-target={control.target_spec}", f"--aico-profile={profile}",
+                   f"--aico-requirements={','.join(control.breaks)}", f"--aico-report-dir={tmp}",
+                   "--aico-report-format=json"]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(suite.parent), env.get("PYTHONPATH", "")]))
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
+                              stdin=subprocess.DEVNULL, timeout=1800)
+        reports = list(Path(tmp).glob("*.json"))
+        if not reports:
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+            return ControlResult(control, error="no report written: " + " | ".join(tail))
+        data = json.loads(reports[0].read_text())
+    return ControlResult(control, {r["id"]: r["outcome"] for r in data["requirements"]})
+
+
+def run_all(controls: list[Control], *, workers: int = 2, profile: str = "quick",
+            progress: Callable[[ControlResult], None] | None = None) -> list[ControlResult]:
+    results: list[ControlResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for result in pool.map(lambda c: run_control(c, profile), controls):
+            results.append(result)
+            if progress:
+                progress(result)
+    return results
+
+
+def power_table(results: list[ControlResult]) -> tuple[str, float]:
+    caught = sum(r.caught for r in results)
+    power = caught / len(results) if results else 0.0
+    lines = [f"{'control':34s} {'caught':7s} breaks -> outcomes"]
+    for r in results:
+        detail = r.error or ", ".join(f"{rid}={r.outcomes.get(rid, 'missing')}" for rid in r.control.breaks)
+        lines.append(f"{r.control.name:34s} {'yes' if r.caught else 'NO':7s} {detail}")
+    by_requirement: dict[str, list[str]] = {}
+    for r in results:
+        for rid in r.control.breaks:
+            by_requirement.setdefault(rid, []).append(r.control.name + ("" if r.caught else " (missed)"))
+    lines.append("")
+    lines.append("per-requirement map:")
+    lines += [f"  {rid}: {', '.join(names)}" for rid, names in sorted(by_requirement.items())]
+    lines.append("")
+    lines.append(f"suite power: {caught}/{len(results)} controls caught = {power:.0%}")
+    return "\n".join(lines), power
