@@ -15,7 +15,6 @@ from aico_secure import __version__
 PENDING = {
     "inspect": "the ciphertext-at-rest inspector (issue 4)",
     "scan": "dependency and static scans",
-    "fuzz": "Atheris fuzzing campaigns",
     "report": "re-rendering stored reports",
     "audit": "audit log verification (issue 6)",
 }
@@ -62,6 +61,23 @@ def _conform(args: argparse.Namespace) -> int:
     return 0 if code == 0 else (2 if code in (3, 4) else 1)
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    from aico_secure import fuzzing
+
+    try:
+        if args.list:
+            for name, path in fuzzing.harnesses().items():
+                print(f"{name:16s} {path}")
+            return 0
+        if not args.harness:
+            raise CliError("name a harness (see --list)")
+        campaign = fuzzing.Campaign(args.harness, runs=args.runs, max_time=args.max_time,
+                                    corpus=Path(args.corpus) if args.corpus else None)
+        return fuzzing.run(campaign)
+    except fuzzing.FuzzError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _pending(name: str) -> Callable[[argparse.Namespace], int]:
     def handler(_args: argparse.Namespace) -> int:
         print(f"aico-secure {name}: not available yet in {__version__} ({PENDING[name]} is not built)", file=sys.stderr)
@@ -86,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("-n", "--workers", type=int, default=1, help="parallel pytest-xdist workers")
     conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
     conform.set_defaults(handler=_conform)
+
+    fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
+    fuzz.add_argument("harness", nargs="?", help="harness name (fuzz/fuzz_<name>.py)")
+    fuzz.add_argument("--list", action="store_true", help="list the harnesses")
+    fuzz.add_argument("--runs", type=int, help="stop after this many inputs")
+    fuzz.add_argument("--max-time", type=int, help="stop after this many seconds")
+    fuzz.add_argument("--corpus", help="corpus folder (kept between campaigns)")
+    fuzz.set_defaults(handler=_fuzz)
 
     for name, what in PENDING.items():
         p = sub.add_parser(name, help=f"{what} (not available yet)")
