@@ -13,10 +13,8 @@ from pathlib import Path
 from aico_secure import __version__
 
 PENDING = {
-    "inspect": "the ciphertext-at-rest inspector (issue 4)",
     "scan": "dependency and static scans",
     "report": "re-rendering stored reports",
-    "audit": "audit log verification (issue 6)",
 }
 
 
@@ -61,6 +59,25 @@ def _conform(args: argparse.Namespace) -> int:
     return 0 if code == 0 else (2 if code in (3, 4) else 1)
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from aico_secure.inspector import InspectorError, command
+    from aico_secure.target import ContractError
+
+    try:
+        return command.run(args)
+    except (InspectorError, ContractError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from aico_secure.audit import command
+
+    try:
+        return command.run(args)
+    except command.AuditCommandError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _fuzz(args: argparse.Namespace) -> int:
     from aico_secure import fuzzing
 
@@ -102,6 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("-n", "--workers", type=int, default=1, help="parallel pytest-xdist workers")
     conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
     conform.set_defaults(handler=_conform)
+
+    inspect = sub.add_parser("inspect", help="look for canaries, embeddings and keys readable in a data directory")
+    from aico_secure.inspector.command import configure as configure_inspect
+
+    configure_inspect(inspect)
+    inspect.set_defaults(handler=_inspect)
+
+    audit = sub.add_parser("audit", help="verify a tamper-evident audit log")
+    from aico_secure.audit.command import configure as configure_audit
+
+    configure_audit(audit)
+    audit.set_defaults(handler=_audit)
 
     fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
     fuzz.add_argument("harness", nargs="?", help="harness name (fuzz/fuzz_<name>.py)")

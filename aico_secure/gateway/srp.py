@@ -160,20 +160,17 @@ def _random_exponent() -> int:
 
 @dataclass(repr=False)
 class SrpServerSession:
-    """One login attempt on the server side: holds the ephemeral secret ``b``; used for exactly one proof."""
+    """One login attempt on the server side, in RFC 5054's order: the server sends (salt, B) first, the client
+    answers with A and its proof M. Holds the ephemeral secret ``b``; checks exactly one proof."""
 
     group: SrpGroup
     username: str
     salt: bytes
     verifier: int
-    client_public: int
     _b: int = field(default_factory=_random_exponent)
     _used: bool = False
 
     def __post_init__(self) -> None:
-        if not 0 < self.client_public < self.group.N:
-            # A % N == 0 would make S = 0 whatever the password: the classic SRP bypass (RFC 5054 2.5.4).
-            raise SrpError("client public value A is out of range")
         if not 1 < self.verifier < self.group.N:
             raise SrpError("stored verifier is out of range")
         self.server_public = compute_server_public(self.group, self.verifier, self._b)
@@ -181,16 +178,20 @@ class SrpServerSession:
     def __repr__(self) -> str:
         return f"SrpServerSession(group={self.group.name}, username={self.username!r})"
 
-    def verify(self, client_proof: bytes) -> bytes | None:
-        """The server proof HAMK if ``client_proof`` shows knowledge of the password, else None. Single use."""
+    def verify(self, client_public: int, client_proof: bytes) -> bytes | None:
+        """The server proof HAMK if ``client_proof`` shows knowledge of the password, else None. Single use:
+        a second call raises, so one challenge never checks two guesses."""
         if self._used:
             raise SrpError("this SRP session was already used")
         self._used = True
         group = self.group
-        if scrambler(group, self.client_public, self.server_public) == 0:
+        if not 0 < client_public < group.N:
+            # A % N == 0 would make S = 0 whatever the password: the classic SRP bypass (RFC 5054 2.5.4).
             return None
-        premaster = server_premaster(group, self.client_public, self.server_public, self.verifier, self._b)
-        expected, server_proof = _proofs(group, self.username, self.salt, self.client_public, self.server_public,
+        if scrambler(group, client_public, self.server_public) == 0:
+            return None
+        premaster = server_premaster(group, client_public, self.server_public, self.verifier, self._b)
+        expected, server_proof = _proofs(group, self.username, self.salt, client_public, self.server_public,
                                          premaster)
         return server_proof if hmac.compare_digest(expected, client_proof) else None
 

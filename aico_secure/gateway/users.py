@@ -63,6 +63,11 @@ class UserStore:
     def __repr__(self) -> str:
         return f"UserStore({len(self._records)} users)"
 
+    def create(self) -> None:
+        """Write the (empty) table of a new gateway."""
+        with self._lock:
+            self._file.save({"users": self._records})
+
     def enrol(self, username: str, group: SrpGroup, salt: bytes, verifier: int) -> None:
         if len(salt) < MIN_SALT_BYTES:
             raise SrpError(f"salt must be at least {MIN_SALT_BYTES} bytes")

@@ -1,107 +1,202 @@
-"""Streaming multi-pattern scan of a directory tree (first version: plain files, text and byte encodings).
+"""The orchestrator: walk the tree, stream each file once through every detector, collect the verdict.
 
-Reads every regular file under the root (hidden ones included, symlinks not followed) in overlapping windows
-so memory stays bounded, and runs all patterns in one Aho-Corasick pass per window.
+One Aho-Corasick automaton (a DFA, built once from the literal patterns of all detectors) is run over each
+window; hits go to the detector owning the pattern. Detectors that decode something (compressed streams,
+database files, SST blocks) feed the decoded bytes back through ``FileScope.scan_decoded``, which runs the
+same automaton and the same window detectors over them, so every encoding is looked for inside every
+container. Memory is bounded by the window size, the decode cap and the per-label finding cap.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import ahocorasick_rs
 
-from aico_secure.inspector.encodings import byte_forms, text_forms
+from aico_secure.inspector._detector import default_detectors
+from aico_secure.inspector.errors import BadRoot, NothingToFind
+from aico_secure.inspector.interface import Detector, Limits, Scope, Stream, Window
+from aico_secure.inspector.model import Finding, InspectionResult, Observation, Severity
+from aico_secure.inspector.needles import Needles, Pattern
+from aico_secure.inspector.walk import iter_files, open_regular
+from aico_secure.inspector.windows import chunk_windows, file_windows
+from aico_secure.sensitive import SecretBytes
 
-WINDOW_BYTES = 4 << 20
-
-
-@dataclass(frozen=True)
-class Pattern:
-    label: str  # what was planted: "canary:<text>" or "key:<name>" (never the key bytes)
-    encoding: str
-    needle: bytes
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    offset: int
-    label: str
-    encoding: str
-    container: str = "file"
-    severity: str = "high"
+HEAD_BYTES = 64 << 10
+TAIL_BYTES = 64
+_POSITION = re.compile(r"@\d+")
 
 
-@dataclass
-class InspectionResult:
-    root: str
-    findings: list[Finding] = field(default_factory=list)
-    files_read: int = 0
-    bytes_read: int = 0
-    unreadable: list[str] = field(default_factory=list)
+class _Matcher:
+    """All literal patterns of all detectors in one automaton; a needle shared by two owners reaches both."""
 
-    @property
-    def clean(self) -> bool:
-        return not self.findings and self.files_read > 0 and not self.unreadable
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        by_needle: dict[bytes, list[Pattern]] = {}
+        for pattern in patterns:
+            by_needle.setdefault(pattern.needle, []).append(pattern)
+        self.needles = list(by_needle)
+        self.owners = [by_needle[n] for n in self.needles]
+        self.longest = max((len(n) for n in self.needles), default=0)
+        self._ac: ahocorasick_rs.BytesAhoCorasick | None = None
+        if self.needles:
+            try:
+                self._ac = ahocorasick_rs.BytesAhoCorasick(self.needles,
+                                                           implementation=ahocorasick_rs.Implementation.DFA)
+            except ValueError:  # too many patterns for a DFA: the NFA is slower but has no size limit
+                self._ac = ahocorasick_rs.BytesAhoCorasick(self.needles)
 
-
-def build_patterns(canaries: Iterable[str] = (), keys: Iterable[tuple[str, bytes]] = ()) -> list[Pattern]:
-    patterns: dict[bytes, Pattern] = {}
-    for canary in canaries:
-        for encoding, needle in text_forms(canary):
-            patterns.setdefault(needle, Pattern(f"canary:{canary}", encoding, needle))
-    for name, key in keys:
-        for encoding, needle in byte_forms(key):
-            patterns.setdefault(needle, Pattern(f"key:{name}", encoding, needle))
-    return list(patterns.values())
-
-
-def iter_files(root: Path) -> Iterator[Path]:
-    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
-        for name in filenames:
-            path = Path(dirpath) / name
-            if path.is_file() and not path.is_symlink():
-                yield path
+    def hits(self, data: memoryview) -> list[tuple[int, int, int]]:
+        if self._ac is None:
+            return []
+        found: list[tuple[int, int, int]] = self._ac.find_matches_as_indexes(data, overlapping=True)
+        return found
 
 
-def _scan_file(path: Path, patterns: list[Pattern], matcher: ahocorasick_rs.BytesAhoCorasick,
-               result: InspectionResult) -> None:
-    overlap = max(len(p.needle) for p in patterns) - 1
-    seen: set[tuple[int, int]] = set()
-    with path.open("rb") as fh:
-        base = 0
-        tail = b""
-        while True:
-            chunk = fh.read(WINDOW_BYTES)
-            if not chunk:
-                break
-            window = tail + chunk
-            start_of_window = base - len(tail)
-            for index, start, _end in matcher.find_matches_as_indexes(window, overlapping=True):
-                key = (index, start_of_window + start)
-                if key not in seen:
-                    seen.add(key)
-                    pattern = patterns[index]
-                    result.findings.append(Finding(str(path), key[1], pattern.label, pattern.encoding))
-            result.bytes_read += len(chunk)
-            base += len(chunk)
-            tail = window[-overlap:] if overlap else b""
+class _Engine:
+    """Shared by every file of one inspection."""
 
+    def __init__(self, detectors: Sequence[Detector], needles: Needles, limits: Limits,
+                 result: InspectionResult) -> None:
+        self.detectors = list(detectors)
+        self.by_name = {d.name: d for d in self.detectors}
+        self.limits = limits
+        self.result = result
+        patterns = [p for d in self.detectors for p in d.prepare(needles)]
+        unknown = {p.owner for p in patterns} - set(self.by_name)
+        if unknown:
+            raise ValueError(f"patterns owned by unknown detector(s) {sorted(unknown)}")
+        self.matcher = _Matcher(patterns)
+        self.window_detectors = [d for d in self.detectors if d.scans_windows]
+        self.overlap = max([self.matcher.longest - 1, 0, *(d.lookback() for d in self.detectors)])
 
-def inspect_tree(root: Path, *, canaries: Iterable[str] = (), keys: Iterable[tuple[str, bytes]] = ()) -> InspectionResult:
-    root = Path(root)
-    result = InspectionResult(root=str(root))
-    patterns = build_patterns(canaries, keys)
-    if not patterns:
-        raise ValueError("nothing to look for: give at least one canary or key")
-    matcher = ahocorasick_rs.BytesAhoCorasick([p.needle for p in patterns])
-    for path in iter_files(root):
+    def scan_stream(self, scope: Scope, stream: Stream, windows: Iterator[Window]) -> int:
+        fresh_bytes = 0
+        for window in windows:
+            for index, start, end in self.matcher.hits(window.data):
+                if end <= window.fresh:
+                    continue  # whole in the overlap: reported by the previous window
+                for pattern in self.matcher.owners[index]:
+                    owner = self.by_name[pattern.owner]
+                    if stream.raw or not owner.raw_only:
+                        owner.matched(scope, stream, window, pattern, start, end)
+            for detector in self.window_detectors:
+                if stream.raw or not detector.raw_only:
+                    detector.scan(scope, stream, window)
+            fresh_bytes += len(window.data) - window.fresh
+        return fresh_bytes
+
+    def inspect_file(self, path: Path, root: Path) -> None:
         try:
-            _scan_file(path, patterns, matcher, result)
-            result.files_read += 1
-        except OSError:
-            result.unreadable.append(str(path))
+            fd = open_regular(path)
+        except OSError as exc:
+            self.result.mark_unreadable(str(path), f"cannot open: {exc.strerror or exc}")
+            return
+        try:
+            scope = FileScope(self, path, root, fd)
+            for detector in self.detectors:
+                detector.begin_file(scope)
+            os.lseek(fd, 0, os.SEEK_SET)
+            raw = Stream(container=scope.kind)
+            self.result.bytes_read += self.scan_stream(scope, raw, file_windows(fd, self.limits.window_bytes,
+                                                                                  self.overlap))
+            for detector in self.detectors:
+                detector.end_file(scope)
+            scope.flush()
+            self.result.files_read += 1
+        except OSError as exc:
+            self.result.mark_unreadable(str(path), f"read failed: {exc.strerror or exc}")
+        finally:
+            os.close(fd)
+
+
+class FileScope(Scope):
+    def __init__(self, engine: _Engine, path: Path, root: Path, fd: int) -> None:
+        self._engine = engine
+        self._fd = fd
+        self.path = path
+        self.rel = path.relative_to(root).as_posix()
+        self.size = os.fstat(fd).st_size
+        self.head = os.pread(fd, HEAD_BYTES, 0)
+        self.tail = os.pread(fd, TAIL_BYTES, max(0, self.size - TAIL_BYTES)) if self.size else b""
+        self.kind = "file"
+        self.limits = engine.limits
+        self.findings: list[Finding] = []
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+
+    def report(self, stream: Stream, offset: int, label: str, encoding: str, *, detector: str,
+               severity: Severity = "high", detail: str = "") -> None:
+        key = (label, encoding, _POSITION.sub("", stream.container))  # one cap for all blocks of a kind
+        self._counts[key] += 1
+        if self._counts[key] > self.limits.findings_per_label:
+            return
+        if stream.raw:
+            finding = Finding(str(self.path), offset, label, encoding, stream.container, severity, detector,
+                              None, detail)
+        else:
+            finding = Finding(str(self.path), stream.origin or 0, label, encoding, stream.container, severity,
+                              detector, offset, detail)
+        self.findings.append(finding)
+
+    def observe(self, detector: str, detail: str, **data: str | int | float) -> None:
+        self._engine.result.observations.append(Observation(str(self.path), detector, detail, data))
+
+    def unreadable(self, where: str, reason: str) -> None:
+        self._engine.result.mark_unreadable(f"{self.path}#{where}", reason)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        return os.pread(self._fd, max(0, size), offset)
+
+    def scan_decoded(self, chunks: Iterable[bytes], *, container: str, origin: int,
+                     parent: Stream | None = None) -> int:
+        depth = (parent.depth if parent else 0) + 1
+        if depth > self.limits.max_depth:
+            self.observe("scan", f"{container}: nested deeper than {self.limits.max_depth} levels, not decoded")
+            return 0
+        stream = Stream(container=container, origin=origin, depth=depth)
+        scanned = self._engine.scan_stream(self, stream, chunk_windows(chunks, self._engine.overlap))
+        self._engine.result.decoded_bytes += scanned
+        return scanned
+
+    def flush(self) -> None:
+        """Hand this file's findings to the result, noting how many repeats were only counted."""
+        self._engine.result.findings.extend(self.findings)
+        for (label, encoding, container), n in sorted(self._counts.items()):
+            if n > self.limits.findings_per_label:
+                self.observe("scan", f"{n - self.limits.findings_per_label} more hits of {label} ({encoding}) in "
+                             f"{container} not listed", hits=n)
+
+
+def inspect_tree(root: Path | str, *, canaries: Iterable[str] = (),
+                 keys: Iterable[tuple[str, bytes | SecretBytes]] = (),
+                 vectors: Iterable[Sequence[float]] = (), detectors: Sequence[Detector] | None = None,
+                 limits: Limits | None = None) -> InspectionResult:
+    """Inspect every regular file under ``root`` for the given canaries, embedding canaries and keys.
+
+    Raises ``NothingToFind`` when nothing is given to look for, ``BadRoot`` when ``root`` is not a directory,
+    ``BadNeedle`` for a canary, vector or key too short or malformed to search for.
+    """
+    needles = Needles.build(canaries, vectors, keys)
+    if not needles:
+        raise NothingToFind("nothing to look for: give at least one canary, vector canary or key")
+    root = Path(root)
+    if not root.is_dir():
+        raise BadRoot(f"{root} is not a directory")
+    root = root.resolve()
+    result = InspectionResult(root=str(root))
+    engine = _Engine(detectors if detectors is not None else default_detectors(), needles, limits or Limits(),
+                     result)
+
+    def skipped(path: Path, reason: str) -> None:
+        result.skipped.append(str(path))
+        result.observations.append(Observation(str(path), "walk", reason))
+
+    def failed(path: Path, reason: str) -> None:
+        result.mark_unreadable(str(path), reason)
+
+    for path in iter_files(root, skipped=skipped, failed=failed):
+        engine.inspect_file(path, root)
     return result

@@ -7,9 +7,17 @@ it would load any other build.
 from __future__ import annotations
 
 from aico_secure import __version__
+from aico_secure.reference.audit import ReferenceAudit
+from aico_secure.reference.bus import ReferenceBus
+from aico_secure.reference.consent import ReferenceConsent
+from aico_secure.reference.gateway import ReferenceGateway
 from aico_secure.reference.keys import ReferenceKeys
+from aico_secure.reference.stores import reference_stores
+from aico_secure.reference.tls import ReferenceTls
 from aico_secure.target.contract import Target
 
 
 def build() -> Target:
-    return Target(name="aico-secure reference", version=__version__, keys=ReferenceKeys())
+    return Target(name="aico-secure reference", version=__version__, keys=ReferenceKeys(), bus=ReferenceBus(),
+                  tls=ReferenceTls(), stores=reference_stores(), consent=ReferenceConsent(), audit=ReferenceAudit(),
+                  gateway=ReferenceGateway(consent=ReferenceConsent()))

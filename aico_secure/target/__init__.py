@@ -13,7 +13,19 @@ from aico_secure.target.loader import TargetLoadError, load_target
 from aico_secure.target.stores import RecordStore, StoreCapability, VectorStore
 
 __all__ = [
-    "STORE_NAMES", "Target", "AccessDenied", "CapabilityMissing", "ContractError", "IntegrityViolation",
-    "RejectedCredentials", "KdfReport", "KeysCapability", "KeySession", "TargetLoadError", "load_target",
-    "RecordStore", "StoreCapability", "VectorStore",
+    "STORE_NAMES",
+    "AccessDenied",
+    "CapabilityMissing",
+    "ContractError",
+    "IntegrityViolation",
+    "KdfReport",
+    "KeySession",
+    "KeysCapability",
+    "RecordStore",
+    "RejectedCredentials",
+    "StoreCapability",
+    "Target",
+    "TargetLoadError",
+    "VectorStore",
+    "load_target",
 ]

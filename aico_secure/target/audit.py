@@ -52,7 +52,8 @@ class AnomalyThresholds:
     * ``access_volume`` data accesses by one actor within ``volume_window_s`` seconds;
     * an actor touching a data category it never touched during its first ``category_baseline`` accesses;
     * any data access during the quiet hours ``[quiet_start_hour, quiet_end_hour)`` of the local day, where
-      local time is UTC shifted by ``utc_offset_minutes`` (the window may wrap midnight, e.g. 23 to 6).
+      local time is UTC shifted by ``utc_offset_minutes`` (the window may wrap midnight, e.g. 23 to 6; equal
+      start and end hours mean no quiet hours).
     """
 
     auth_failures: int = 5
@@ -101,7 +102,8 @@ class AuditTrail(Protocol):
     def alerts(self) -> list[AuditEvent]:
         """The ``alert`` events in the log, oldest first."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Flush and release the log; calling it again does nothing."""
 
 
 @runtime_checkable
@@ -118,4 +120,5 @@ class AuditCapability(Protocol):
     def entry_spans(self, directory: Path) -> list[tuple[Path, int, int]]:
         """Where each entry lies on disk, oldest first: ``(file, start, end)`` byte ranges, end exclusive, so
         the suite can delete, reorder, duplicate and edit whole entries without knowing the format. Spans
-        must cover whole entries: removing ``[start, end)`` removes exactly one entry."""
+        must cover whole entries (removing ``[start, end)`` removes exactly one entry) and the spans of one
+        file must be contiguous (each starts where the previous one ends)."""

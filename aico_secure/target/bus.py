@@ -1,10 +1,94 @@
-"""The capability contract for the CurveZMQ message bus (issue 5)."""
+"""The capability contract for the CurveZMQ message bus (issue 5).
+
+What the suite does with it: start the build's broker in a temporary directory, have the build enroll
+components with topic grants, then talk to the broker with its *own* pyzmq sockets (CURVE, NULL, PLAIN, unlisted
+keys, the wrong server key, raw garbage) and watch what gets through.
+
+Wire protocol a build must speak (plain ZeroMQ, ZMTP 3.x):
+
+* Components publish with a ``PUB`` socket connected to ``publish_endpoint`` and receive with a ``SUB`` socket
+  connected to ``subscribe_endpoint`` (the broker side is XSUB/XPUB or anything wire-compatible with it).
+* Both endpoints are CURVE servers with public key ``server_key``; a client sets ``curve_serverkey`` to it and
+  its own key pair from ``enroll``.
+* A bus message is exactly two frames: topic, payload. A topic is ASCII ``segment(.segment)*`` with
+  ``[a-z0-9_-]`` segments, at most 255 bytes. Anything else is malformed and is not delivered.
+* A *grant* is a topic namespace ending in ``"."`` (``"conversation."``). A component may publish a topic, or
+  subscribe to a prefix, only if it starts with one of its grants (so ``b""`` or ``b"conv"`` are not covered by
+  ``"conversation."``). Enforced at the broker: a refused message reaches no subscriber, a refused subscription
+  delivers nothing.
+* Every frame larger than ``max_message_bytes`` is refused (the broker may drop the sending connection).
+
+Refusals the suite expects: ``ValueError`` for a malformed component name or grant, ``KeyError`` for rotating or
+revoking a component that was never enrolled.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from aico_secure.audit.events import AuditSink
+from aico_secure.sensitive import SecretBytes
+
+
+@dataclass(frozen=True)
+class BusCredentials:
+    """What one enrolled component needs to join the bus. Keys are Z85 text (40 characters)."""
+
+    component: str
+    public_key: bytes
+    secret_key: SecretBytes = field(repr=False)
+    server_key: bytes  # the broker's public key, which the client must pin
+
+
+@runtime_checkable
+class BusBroker(Protocol):
+    """A running broker. The suite always calls ``stop()``, also when a test fails."""
+
+    @property
+    def publish_endpoint(self) -> str:
+        """ZeroMQ endpoint a component's PUB socket connects to, e.g. ``tcp://127.0.0.1:40123`` or ``ipc://...``."""
+
+    @property
+    def subscribe_endpoint(self) -> str:
+        """ZeroMQ endpoint a component's SUB socket connects to."""
+
+    @property
+    def server_key(self) -> bytes:
+        """The broker's CURVE public key (Z85). Unique per installation: never a constant shipped in source."""
+
+    @property
+    def max_message_bytes(self) -> int:
+        """Largest frame the broker accepts."""
+
+    def bound_endpoints(self) -> list[str]:
+        """Every endpoint any broker socket is bound to, as the engine reports it (e.g. ZMQ ``LAST_ENDPOINT``:
+        ``tcp://0.0.0.0:5555`` for a ``tcp://*`` bind). The suite also checks the kernel's socket table."""
+
+    def enroll(self, component: str, *, publish: Collection[str] = (),
+               subscribe: Collection[str] = ()) -> BusCredentials:
+        """Issue a key pair for a new component, admit its public key, and record its grants."""
+
+    def rotate(self, component: str) -> BusCredentials:
+        """New key pair for ``component``, same grants, while the bus keeps running. From return on, the new key
+        is admitted and the old key is refused: no new session, and existing sessions of the old key neither
+        deliver nor receive messages."""
+
+    def revoke(self, component: str) -> None:
+        """Refuse ``component``'s key from now on, with the same effect on existing sessions as ``rotate``."""
+
+    def auth_failures(self) -> int:
+        """Failed authentication attempts so far (any mechanism, unlisted keys, wrong server key). Each one is
+        also reported to the ``audit`` sink given to ``start`` as ``AuditEvent(category="auth",
+        result="failure", ...)``."""
+
+    def stop(self) -> None: ...
 
 
 @runtime_checkable
 class BusCapability(Protocol):
-    """Filled in by the issue that builds this capability; until then no build can offer it."""
+    def start(self, directory: Path, *, audit: AuditSink | None = None) -> BusBroker:
+        """Start a broker that keeps its state (its key pair, the allowlist, component key files) in the empty
+        ``directory``, listening on loopback or IPC only. Secret key files must be mode 0600."""

@@ -1,10 +1,105 @@
-"""The capability contract for the API gateway (issue 6)."""
+"""The capability contract for the API gateway (issue 6).
+
+A build starts its gateway on 127.0.0.1 behind TLS 1.3 and hands back a ``RunningGateway``. The conformance
+suite then talks to it as any client would: with its own HTTPS client (trusting only ``ca_pem``, checking the
+``spki_pin``) and its own SRP-6a implementation (the independent ``srp`` package), over the HTTP API documented
+in docs/gateway.md. That document is part of this contract: an outside build's gateway must speak that API, or
+put a proxy in front of it that does.
+
+What the suite checks through it (AICO-GW-001..005):
+
+* **GW-001** a user enrolled with ``register`` logs in with an SRP-6a proof (RFC 5054 group of >= 3072 bits,
+  named in the challenge) and the server proves itself back; a wrong password gets no token; a client value
+  A = 0 (mod N) gets no token; the stored credential (``credential_records``) and every file under
+  ``data_dir`` hold the verifier but neither the password nor any password-equivalent (the SRP ``x``, the
+  inner hash H(I:P), plain hashes of the password).
+* **GW-002** the lifetimes in ``policy`` are short; a refresh token is refused where an access token is wanted
+  and vice versa; tokens expire by ``clock``; a token of another gateway (same keys, other directory) is
+  refused; logout and refresh-token rotation revoke, and the revocation holds after ``stop`` and a new
+  ``start`` on the same directory.
+* **GW-003** after ``policy.identity_failure_threshold`` wrong proofs for one identity, or
+  ``policy.address_failure_threshold`` from one client address (across identities), further attempts are
+  refused with 429 and ``Retry-After`` *before* any proof is checked: ``verification_count`` does not move. Each
+  attempt is made on a new connection, so a limit that resets per connection fails. A lock ends after
+  ``Retry-After`` seconds of ``clock`` time, and the next lock of the same identity lasts longer (backoff).
+* **GW-004** every route of the API refuses unknown fields, wrong types, missing fields, oversize bodies
+  (> ``policy.max_body_bytes``), bad UTF-8, bad JSON, duplicate keys and wrong media types with a 4xx and a
+  JSON error that names the problem without echoing the value; the server stays up.
+* **GW-005** TLS 1.3 only (a TLS 1.2 client fails the handshake, cleartext HTTP gets no answer); secure
+  default headers on every response; no wildcard or reflected CORS origin with credentials.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from aico_secure.audit.events import AuditSink
+from aico_secure.target.keys import KeySession
+
+Clock = Callable[[], float]  # seconds since the Unix epoch, like time.time
+
+
+@dataclass(frozen=True)
+class GatewayPolicy:
+    """The limits a gateway enforces, as numbers the suite can hold it to."""
+
+    access_ttl_seconds: int  # lifetime of an access token
+    refresh_ttl_seconds: int  # lifetime of a refresh token
+    identity_failure_threshold: int  # wrong proofs for one identity before it is locked
+    address_failure_threshold: int  # wrong proofs from one client address (any identities) before it is locked
+    max_body_bytes: int  # largest request body accepted; one byte more gets 413
+
+
+@runtime_checkable
+class RunningGateway(Protocol):
+    """A gateway serving HTTPS on 127.0.0.1 until ``stop``."""
+
+    @property
+    def base_url(self) -> str:
+        """``https://127.0.0.1:<port>``."""
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The PEM certificate of the CA that signed the server certificate: the only trust anchor a client
+        needs (the server certificate must name 127.0.0.1)."""
+
+    @property
+    def spki_pin(self) -> str:
+        """Lowercase hex SHA-256 of the server certificate's DER SubjectPublicKeyInfo."""
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the gateway keeps its state (enrolled credentials, revocations): the suite scans it."""
+
+    @property
+    def policy(self) -> GatewayPolicy: ...
+
+    def register(self, username: str, password: str) -> None:
+        """Enrol a user the way the build's own client does. The server must end up with a verifier only: the
+        reference computes salt and verifier on the client side and sends just those. ``username`` matches
+        ``^[a-z0-9][a-z0-9._-]{0,63}$``."""
+
+    def verification_count(self) -> int:
+        """Test hook: how many password proofs the server has checked since ``start`` (the expensive,
+        password-dependent step, whether it succeeded or not)."""
+
+    def credential_records(self) -> Mapping[str, bytes]:
+        """Test hook: each enrolled user's credential record exactly as the server keeps it, decrypted, by
+        user name. The suite searches these for the password and password-equivalents and for the verifier."""
+
+    def stop(self) -> None:
+        """Stop serving and release the port. State on disk stays for a later ``start``."""
 
 
 @runtime_checkable
 class GatewayCapability(Protocol):
-    """Filled in by the issue that builds this capability; until then no build can offer it."""
+    def start(self, session: KeySession, directory: Path, *, audit: AuditSink | None = None,
+              clock: Clock | None = None) -> RunningGateway:
+        """Start the gateway with keys from ``session``, state in ``directory`` (created if needed; reused
+        when it holds a gateway stopped earlier), authentication events sent to ``audit``, and ``clock`` as the
+        time source for token expiry, lockouts and challenge lifetimes (wall-clock request-rate limits may use
+        real time). Starting again on the same directory with the same keys must keep enrolled users and
+        revocations."""

@@ -41,7 +41,8 @@ def _load_chain(ctx: ssl.SSLContext, cert_path: Path, key_path: Path) -> None:
     try:
         ctx.load_cert_chain(str(cert_path), str(key_path))
     except (OSError, ssl.SSLError) as exc:
-        raise TlsConfigError(f"cannot load certificate {Path(cert_path).name} with its key: {type(exc).__name__}") from None
+        name = Path(cert_path).name
+        raise TlsConfigError(f"cannot load certificate {name} with its key: {type(exc).__name__}") from None
 
 
 def _load_trust(ctx: ssl.SSLContext, ca_path: Path) -> None:
@@ -66,9 +67,24 @@ def client_context(ca_path: Path, *, cert_path: Path | None = None, key_path: Pa
     """A TLS 1.3-only client context that trusts only ``ca_path`` (never the system store) and checks the
     host name. ``cert_path``/``key_path`` add a client certificate for mutual TLS."""
     ctx = _tls13_only(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    _load_trust(ctx, ca_path)
+    return _client_finish(ctx, cert_path, key_path)
+
+
+def client_context_pem(ca_pem: bytes, *, cert_path: Path | None = None,
+                       key_path: Path | None = None) -> ssl.SSLContext:
+    """``client_context`` with the trust anchor given as PEM bytes (e.g. a peer's CA from pairing data)."""
+    ctx = _tls13_only(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    try:
+        ctx.load_verify_locations(cadata=ca_pem.decode("ascii"))
+    except (ValueError, UnicodeDecodeError, ssl.SSLError) as exc:
+        raise TlsConfigError(f"peer CA is not a PEM certificate: {type(exc).__name__}") from None
+    return _client_finish(ctx, cert_path, key_path)
+
+
+def _client_finish(ctx: ssl.SSLContext, cert_path: Path | None, key_path: Path | None) -> ssl.SSLContext:
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
-    _load_trust(ctx, ca_path)
     if (cert_path is None) != (key_path is None):
         raise TlsConfigError("a client certificate needs both cert_path and key_path")
     if cert_path is not None and key_path is not None:

@@ -1,0 +1,115 @@
+"""``aico-secure audit verify PATH``: check an audit log on disk and say where it was tampered with.
+
+The password never appears on the command line (it would sit in shell history and in ``ps`` output for every
+user of the machine): it comes from ``--password-file``, else from the ``AICO_SECURE_PASSWORD`` environment
+variable, else from a prompt when stdin is a terminal.
+
+Exit codes: 0 the log is intact; 1 the log was tampered with (every problem printed with its position);
+2 usage error, or the log or keyring cannot be read (a verification that read nothing is not a pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from aico_secure.audit.codec import SealedCodec
+from aico_secure.audit.layout import log_path
+from aico_secure.audit.logkeys import KeyringLogKeys
+from aico_secure.audit.verify import Verification, verify_log
+from aico_secure.errors import KeyringError, WrongPasswordError
+from aico_secure.keys import Keyring
+
+PASSWORD_ENV = "AICO_SECURE_PASSWORD"  # noqa: S105 - the name of a variable, not a password
+MAX_PASSWORD_FILE_BYTES = 4096
+
+
+class AuditCommandError(Exception):
+    """A usage or input problem: one line, exit 2."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="audit_command", metavar="ACTION")
+    verify = actions.add_parser("verify", help="verify an audit log and locate any tampering",
+                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)  # "--password X" must not be taken for --password-file
+    verify.add_argument("path", metavar="PATH", help="the audit log directory (holding audit.log)")
+    verify.add_argument("--keyring", required=True, metavar="DIR", help="the keyring directory (keyring.json)")
+    verify.add_argument("--password-file", metavar="FILE",
+                        help=f"read the keyring password from FILE (else ${PASSWORD_ENV}, else a prompt)")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        try:
+            with open(args.password_file, "rb") as fh:
+                raw = fh.read(MAX_PASSWORD_FILE_BYTES + 1)
+        except OSError as exc:
+            raise AuditCommandError(f"cannot read the password file {args.password_file}: {exc.strerror}") from None
+        if len(raw) > MAX_PASSWORD_FILE_BYTES:
+            raise AuditCommandError(f"the password file {args.password_file} is too large to hold a password")
+        try:
+            password = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise AuditCommandError(f"the password file {args.password_file} is not UTF-8 text") from None
+    elif os.environ.get(PASSWORD_ENV):
+        password = os.environ[PASSWORD_ENV]
+    elif sys.stdin.isatty():
+        password = getpass.getpass("keyring password: ")
+    else:
+        raise AuditCommandError(f"no password: use --password-file FILE or set {PASSWORD_ENV} "
+                                "(passwords are never taken on the command line)")
+    if not password:
+        raise AuditCommandError("the password is empty")
+    return password
+
+
+def _render_text(path: Path, found: Verification) -> str:
+    if found.ok:
+        lines = [f"audit log {path}: intact, {found.authentic} entries verified"]
+    else:
+        lines = [f"audit log {path}: TAMPERED, {len(found.problems)} problem(s)"]
+        lines += [f"  {line}" for line in found.describe()]
+    lines += [f"  warning: {w}" for w in found.warnings]
+    return "\n".join(lines)
+
+
+def _render_json(path: Path, found: Verification) -> str:
+    return json.dumps({
+        "path": str(path), "ok": found.ok, "entries": found.authentic, "entry_lines": found.lines,
+        "checkpoint_count": found.checkpoint_count,
+        "problems": [{"kind": p.kind, "position": p.position, "offset": p.offset, "detail": p.detail}
+                     for p in found.problems],
+        "warnings": found.warnings,
+    }, indent=2)
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if not log_path(path).is_file():
+        raise AuditCommandError(f"no audit log at {path} (expected {log_path(path).name} in that directory)")
+    password = _password(args)
+    try:
+        keyring = Keyring.unlock(Keyring.path_in(Path(args.keyring)), password)
+    except WrongPasswordError:
+        raise AuditCommandError(f"the password does not unlock the keyring in {args.keyring}") from None
+    except KeyringError as exc:
+        raise AuditCommandError(str(exc)) from None
+    keys = KeyringLogKeys(keyring)
+    found = verify_log(path, keys, SealedCodec(keys))
+    if not found.header_ok and found.checkpoint_count is None and not found.authentic:
+        raise AuditCommandError(f"nothing in {log_path(path)} authenticates with this keyring: the wrong "
+                                "keyring, or a log destroyed beyond recognition")
+    print(_render_json(path, found) if args.format == "json" else _render_text(path, found))
+    return 0 if found.ok else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.audit_command == "verify":
+        return verify_command(args)
+    raise AuditCommandError("choose an action: aico-secure audit verify PATH --keyring DIR")

@@ -1,0 +1,18 @@
+"""Key material (master key, data keys, derived keys) raw, as hex in both cases, or as base64 in any alignment
+and either alphabet: the forms keys take in config files, logs and crash dumps.
+
+Findings name the key (``key:master``), never its bytes."""
+
+from __future__ import annotations
+
+from aico_secure.inspector.encodings import byte_forms
+from aico_secure.inspector.interface import Detector
+from aico_secure.inspector.needles import Needles, Pattern
+
+
+class KeyDetector(Detector):
+    name = "key"
+
+    def prepare(self, needles: Needles) -> list[Pattern]:
+        return [Pattern(f"key:{name}", encoding, needle, self.name)
+                for name, secret in needles.keys for encoding, needle in byte_forms(secret.reveal())]

@@ -1,0 +1,331 @@
+"""The RocksDB key-value cache: every value sealed with the AEAD envelope, record names blinded on request.
+
+Why application-level sealing: RocksDB has no encryption of its own that Python bindings expose, and the
+cache holds sensitive values. Each value is sealed under the purpose's active data key with associated data
+= (store, column family, stored key), so a value copied to another key or column family fails to open.
+
+Names: with ``blind_names`` (the default, fixed when the store is created) the stored key is a keyed HMAC of
+the caller's key, and the caller's key travels inside the sealed value, so ``keys()`` still works and nothing
+on disk reveals it. The blinding key is derived from the data key that was active when the store was created
+(its id is kept, sealed, in the ``meta`` column family), so rotating the data key does not move any record.
+
+Layout: values go to blob files (BlobDB, ``min_blob_size=0``) and keys to LZ4-compressed SSTs. Blob files keep
+each sealed value contiguous and are garbage-collected by a forced compaction, which is what ``compact`` runs
+so deleted values leave the disk; compression stays on for both (it cannot shrink ciphertext, but costs
+little and keeps the engine's defaults). rocksdict runs in raw mode: no pickle ever touches stored bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn, Self
+
+import rocksdict
+
+from aico_secure import envelope
+from aico_secure.audit.events import AuditSink
+from aico_secure.crypto.subkeys import blind, derive_subkey
+from aico_secure.envelope import DataKey, RecordContext
+from aico_secure.errors import AicoSecureError
+from aico_secure.keys import UnlockedKeyring
+from aico_secure.sensitive import SecretBytes
+from aico_secure.stores.audit import StoreAudit
+from aico_secure.stores.datakeys import has_keys
+from aico_secure.stores.errors import StoreError, StoreIntegrityError
+from aico_secure.stores.interface import RecordStore, check_key, check_value
+
+STORE_KIND = "rocksdb"
+RECORDS_CF = "records"
+META_CF = "meta"
+MARKER_FILE = "CURRENT"
+_META_STORE = b"store"
+_META_NAMES = b"names"
+_BLIND_LABEL = "rocksdb/names"
+_NAME_LEN = struct.Struct(">I")
+
+
+def engine_options(*, compression: bool = True) -> Any:
+    """The options every column family and the DB use (shared with the benchmark's plaintext baseline)."""
+    opts = rocksdict.Options(raw_mode=True)
+    opts.create_if_missing(True)
+    opts.create_missing_column_families(True)
+    opts.set_paranoid_checks(True)
+    opts.set_keep_log_file_num(2)
+    kind = rocksdict.DBCompressionType.lz4() if compression else rocksdict.DBCompressionType.none()
+    opts.set_compression_type(kind)
+    opts.set_enable_blob_files(True)
+    opts.set_min_blob_size(0)
+    opts.set_blob_compression_type(kind)
+    opts.set_enable_blob_gc(True)
+    return opts
+
+
+def _open_engine(directory: Path, *, read_only: bool) -> Any:
+    access = rocksdict.AccessType.read_only() if read_only else rocksdict.AccessType.read_write()
+    return rocksdict.Rdict(str(directory), engine_options(),
+                           column_families={RECORDS_CF: engine_options(), META_CF: engine_options()},
+                           access_type=access)
+
+
+def _raise_mapped(exc: BaseException, directory: Path, doing: str) -> NoReturn:
+    """rocksdict raises bare ``Exception`` with RocksDB's status text; map it without passing the text on."""
+    text = str(exc)
+    if "lock file" in text.lower():
+        raise StoreError(f"rocksdb store {directory} is locked by another process") from None
+    if text.startswith(("Corruption", "IO error", "Invalid argument", "Not implemented")):
+        raise StoreIntegrityError(f"rocksdb store {directory} is damaged or not a rocksdb store "
+                                  f"(engine refused while {doing})") from None
+    raise StoreError(f"rocksdb store {directory}: engine error while {doing} ({type(exc).__name__})") from None
+
+
+class RocksDbStore(RecordStore):
+    """A RocksDB directory with column families ``records`` (sealed values) and ``meta``."""
+
+    purpose = "rocksdb"
+
+    def __init__(self, db: Any, directory: Path, keyring: UnlockedKeyring, names_key_id: bytes,
+                 blind_names: bool, audit: StoreAudit) -> None:
+        self._db = db
+        self._records = db.get_column_family(RECORDS_CF)
+        self._meta = db.get_column_family(META_CF)
+        self._directory = directory
+        self._keyring = keyring
+        self._blind_names = blind_names
+        self._names_key_id = names_key_id
+        self._audit = audit
+        names_dek = keyring.data_key(self.purpose, names_key_id)
+        if names_dek is None:
+            raise StoreIntegrityError(f"rocksdb store {directory}: the keyring lacks the store's naming key")
+        self._blind_key: SecretBytes = derive_subkey(names_dek.secret, _BLIND_LABEL)
+
+    def __repr__(self) -> str:
+        return f"RocksDbStore(path={str(self._directory)!r}, blind_names={self._blind_names})"
+
+    # ---- sealing -------------------------------------------------------------------------------------------
+    def _context(self, family: str, stored_key: bytes) -> RecordContext:
+        return RecordContext(store=STORE_KIND, collection=family, record_key=stored_key)
+
+    def _seal(self, family: str, stored_key: bytes, payload: bytes) -> bytes:
+        return envelope.seal(self._keyring.active_data_key(self.purpose), payload, self._context(family, stored_key))
+
+    def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
+        return open_sealed(self._keyring, family, stored_key, sealed, self._directory)
+
+    def _stored_key(self, key: str) -> bytes:
+        raw = key.encode("utf-8")
+        return blind(self._blind_key, raw) if self._blind_names else raw
+
+    def _pack(self, key: str, value: bytes) -> bytes:
+        if not self._blind_names:
+            return value
+        raw = key.encode("utf-8")
+        return _NAME_LEN.pack(len(raw)) + raw + value
+
+    def _unpack(self, stored_key: bytes, payload: bytes) -> tuple[str, bytes]:
+        if not self._blind_names:
+            return stored_key.decode("utf-8"), payload
+        if len(payload) < _NAME_LEN.size:
+            raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed record is malformed")
+        (size,) = _NAME_LEN.unpack_from(payload)
+        name = payload[_NAME_LEN.size:_NAME_LEN.size + size]
+        if len(name) != size or blind(self._blind_key, name) != stored_key:
+            raise StoreIntegrityError(f"rocksdb store {self._directory}: a record's name does not match its key")
+        return name.decode("utf-8"), payload[_NAME_LEN.size + size:]
+
+    # ---- opening -------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, keyring: UnlockedKeyring, directory: Path, *, audit: AuditSink | None = None,
+             blind_names: bool = True) -> Self:
+        directory = Path(directory)
+        log = StoreAudit(audit, STORE_KIND)
+        fresh = not (directory / MARKER_FILE).exists()
+        if fresh and directory.exists() and any(directory.iterdir()):
+            raise StoreIntegrityError(f"{directory} holds files but no RocksDB database: not a rocksdb store")
+        if not fresh:
+            if not has_keys(keyring, cls.purpose):
+                raise StoreIntegrityError(f"rocksdb store {directory}: this keyring has no rocksdb data key")
+            # Verify with a read-only open first: a refusal must leave every file exactly as it was.
+            try:
+                probe = _open_engine(directory, read_only=True)
+            except Exception as exc:  # noqa: BLE001 - rocksdict raises bare Exception
+                _raise_mapped(exc, directory, "opening")
+            try:
+                state = cls._read_meta(probe, keyring, directory)
+            finally:
+                probe.close()
+            if state is None and _has_records(directory):
+                raise StoreIntegrityError(f"rocksdb store {directory} has records but no store header")
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            db = _open_engine(directory, read_only=False)
+        except Exception as exc:  # noqa: BLE001 - rocksdict raises bare Exception
+            _raise_mapped(exc, directory, "opening")
+        try:
+            state = cls._read_meta(db, keyring, directory)
+            if state is None:  # new store, or a crash before its header was written (and no record exists)
+                key = keyring.active_data_key(cls.purpose)
+                state = (key.key_id, blind_names)
+                cls._write_meta(db, keyring, key, blind_names)
+                log.crypto("create", key_id=key.key_id.hex())
+            store = cls(db, directory, keyring, state[0], state[1], log)
+        except BaseException:
+            db.close()
+            raise
+        log.crypto("open", key_id=store.data_key_id)
+        return store
+
+    @staticmethod
+    def _read_meta(db: Any, keyring: UnlockedKeyring, directory: Path) -> tuple[bytes, bool] | None:
+        meta = db.get_column_family(META_CF)
+        try:
+            sealed_store = meta.get(_META_STORE)
+            sealed_names = meta.get(_META_NAMES)
+        except Exception as exc:  # noqa: BLE001
+            _raise_mapped(exc, directory, "reading the store header")
+        if sealed_store is None and sealed_names is None:
+            return None
+        if sealed_store is None or sealed_names is None:
+            raise StoreIntegrityError(f"rocksdb store {directory}: store header incomplete")
+        if open_sealed(keyring, META_CF, _META_STORE, sealed_store, directory) != STORE_KIND.encode():
+            raise StoreIntegrityError(f"rocksdb store {directory} belongs to another store")
+        names = open_sealed(keyring, META_CF, _META_NAMES, sealed_names, directory)
+        if len(names) != 9 or names[8] not in (0, 1):
+            raise StoreIntegrityError(f"rocksdb store {directory}: store header malformed")
+        return names[:8], bool(names[8])
+
+    @classmethod
+    def _write_meta(cls, db: Any, keyring: UnlockedKeyring, key: DataKey, blind_names: bool) -> None:
+        meta = db.get_column_family(META_CF)
+        context = RecordContext(store=STORE_KIND, collection=META_CF, record_key=_META_NAMES)
+        meta.put(_META_NAMES, envelope.seal(key, key.key_id + bytes([int(blind_names)]), context))
+        context = RecordContext(store=STORE_KIND, collection=META_CF, record_key=_META_STORE)
+        meta.put(_META_STORE, envelope.seal(key, STORE_KIND.encode(), context))  # written last: marks completion
+        db.flush_wal(True)
+
+    # ---- records -------------------------------------------------------------------------------------------
+    def _engine(self, doing: str, call: Any, *args: Any) -> Any:
+        self._check_open()
+        try:
+            return call(*args)
+        except Exception as exc:  # noqa: BLE001 - rocksdict raises bare Exception
+            _raise_mapped(exc, self._directory, doing)
+
+    def put(self, key: str, value: bytes) -> None:
+        key, value = check_key(key), check_value(value)
+        stored = self._stored_key(key)
+        self._engine("writing", self._records.put, stored, self._seal(RECORDS_CF, stored, self._pack(key, value)))
+        self._audit.access("write")
+
+    def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Write many records in one atomic batch."""
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        handle = self._db.get_column_family_handle(RECORDS_CF)
+        for key, value in items:
+            key, value = check_key(key), check_value(value)
+            stored = self._stored_key(key)
+            batch.put(stored, self._seal(RECORDS_CF, stored, self._pack(key, value)), handle)
+        self._engine("writing", self._db.write, batch)
+        self._audit.access("write", count=len(items))
+
+    def get(self, key: str) -> bytes | None:
+        key = check_key(key)
+        stored = self._stored_key(key)
+        sealed = self._engine("reading", self._records.get, stored)
+        self._audit.access("read")
+        if sealed is None:
+            return None
+        name, value = self._unpack(stored, self._open_sealed(RECORDS_CF, stored, sealed))
+        if name != key:
+            raise StoreIntegrityError(f"rocksdb store {self._directory}: a record's name does not match its key")
+        return value
+
+    def delete(self, key: str) -> None:
+        self._engine("deleting", self._records.delete, self._stored_key(check_key(key)))
+        self._audit.access("delete")
+
+    def _items(self) -> Iterator[tuple[bytes, bytes]]:
+        self._check_open()
+        try:
+            yield from self._records.items()
+        except Exception as exc:  # noqa: BLE001
+            _raise_mapped(exc, self._directory, "listing")
+
+    def keys(self) -> list[str]:
+        names = [self._unpack(stored, self._open_sealed(RECORDS_CF, stored, sealed))[0]
+                 for stored, sealed in self._items()]
+        self._audit.access("list", count=len(names))
+        return sorted(names)
+
+    # ---- maintenance ---------------------------------------------------------------------------------------
+    def compact(self) -> None:
+        """Flush, then a forced bottommost compaction with blob GC of every blob file: tombstoned values and
+        the blob files holding them are dropped, and the WAL that logged them becomes obsolete and is deleted."""
+        self._check_open()
+        compact = rocksdict.CompactOptions()
+        compact.set_bottommost_level_compaction(rocksdict.BottommostLevelCompaction.force())
+        for family in (self._records, self._meta):
+            self._engine("compacting", family.set_options, {"blob_garbage_collection_age_cutoff": "1.0",
+                                                           "blob_garbage_collection_force_threshold": "0.0"})
+            self._engine("flushing", family.flush, True)
+            self._engine("compacting", family.compact_range, None, None, compact)
+            self._engine("compacting", family.set_options, {"blob_garbage_collection_age_cutoff": "0.25",
+                                                           "blob_garbage_collection_force_threshold": "1.0"})
+        self._engine("flushing", self._db.flush_wal, True)
+        self._audit.crypto("compact", key_id=self.data_key_id)
+
+    def rotate_data_key(self) -> None:
+        """New writes are sealed under a new data key; records sealed before stay readable under the old one
+        (it stays in the keyring). ``reencrypt`` moves them on when asked."""
+        self._check_open()
+        self._keyring.rotate_dek(self.purpose)
+        self._audit.crypto("rotate_dek", key_id=self.data_key_id)
+
+    def reencrypt(self) -> int:
+        """Re-seal every record under the active data key (one batch); returns how many were rewritten."""
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        handle = self._db.get_column_family_handle(RECORDS_CF)
+        count = 0
+        for stored, sealed in list(self._items()):
+            payload = self._open_sealed(RECORDS_CF, stored, sealed)
+            batch.put(stored, self._seal(RECORDS_CF, stored, payload), handle)
+            count += 1
+        self._engine("re-encrypting", self._db.write, batch)
+        self._audit.crypto("reencrypt", key_id=self.data_key_id)
+        return count
+
+    @property
+    def data_key_id(self) -> str:
+        return self._keyring.active_data_key(self.purpose).key_id.hex()
+
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(Exception):
+                self._db.flush_wal(True)
+            del self._records, self._meta
+            self._db.close()
+
+
+def open_sealed(keyring: UnlockedKeyring, family: str, stored_key: bytes, sealed: bytes, directory: Path) -> bytes:
+    """Open one sealed value with whichever rocksdb data key its header names."""
+    try:
+        return envelope.open_with(lambda kid: keyring.data_key(RocksDbStore.purpose, kid), sealed,
+                                  RecordContext(store=STORE_KIND, collection=family, record_key=stored_key))
+    except AicoSecureError:
+        raise StoreIntegrityError(f"rocksdb store {directory}: a sealed value failed authentication "
+                                  "(wrong key, tampered, or moved from another key)") from None
+
+
+def _has_records(directory: Path) -> bool:
+    db = _open_engine(directory, read_only=True)
+    try:
+        return any(True for _ in db.get_column_family(RECORDS_CF).keys())
+    finally:
+        db.close()

@@ -1,0 +1,105 @@
+"""Encryption at rest, per store (AICO-DAR-001 libSQL, -002 Chroma, -003 DuckDB, -004 RocksDB): canaries written
+through the store into keys, values, documents, metadata and embeddings are in no file of its directory, while
+it is open (WAL, journals, temp files) and after it is closed; yet the data is really there (it reads back
+after reopening and the build's forensic image shows it)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from aico_secure.inspector import inspect_tree
+from aico_secure.target import KeySession, StoreCapability, VectorStore
+
+from ._support import DIMENSION, Workload, found_in_image, leaks, mismatches, open_store, write
+from .conftest import per_store
+
+FILE_LEVEL = ("libsql", "duckdb")  # stores the seed encrypts as whole files: no readable container at all
+
+
+@per_store(at_rest=True)
+def test_canaries_are_in_no_file_of_the_store(store: StoreCapability, store_name: str, store_dir: Path,
+                                              key_session: KeySession,
+                                              evidence: Callable[[str, object], None]) -> None:
+    workload = Workload()
+    opened = open_store(store, key_session, store_dir)
+    try:
+        write(opened, workload, count=12, tag="a")
+        while_open = leaks(store_dir, workload)
+        files_while_open = sorted(str(p.relative_to(store_dir)) for p in store_dir.rglob("*") if p.is_file())
+    finally:
+        opened.close()
+    assert while_open.files > 0, "the store wrote no file into its directory: nothing was checked"
+    assert not while_open.findings, f"caller data readable while the store is open: {while_open.findings[:5]}"
+
+    reopened = open_store(store, key_session, store_dir)
+    try:
+        assert not mismatches(reopened, workload), "data does not read back after reopening"
+        write(reopened, workload, count=4, tag="b")
+    finally:
+        reopened.close()
+    closed = leaks(store_dir, workload)
+    evidence("files while open", ", ".join(files_while_open))
+    evidence("files scanned (closed)", closed.files)
+    evidence("bytes scanned (closed)", closed.bytes)
+    evidence("canaries planted", len(workload.canaries))
+    evidence("embeddings planted", len(workload.vectors))
+    assert closed.files > 0, "the store left no file in its directory: nothing was checked"
+    assert not closed.findings, f"caller data readable on disk: {closed.findings[:5]}"
+
+    # Positive control: the data is in this directory, and the build's forensic image really decrypts it.
+    image = store.forensic_image(key_session, store_dir)
+    values = workload.value_canaries
+    shown = found_in_image(image, values)
+    evidence("value canaries in forensic image", f"{len(shown)}/{len(values)}")
+    assert len(shown) == len(values), ("the forensic image does not show the stored data: it is not in this "
+                                       f"directory or the hook decrypts nothing ({len(shown)}/{len(values)})")
+
+
+@per_store(at_rest=True, stores=FILE_LEVEL)
+def test_file_level_encryption_leaves_no_readable_database(store: StoreCapability, store_dir: Path,
+                                                           key_session: KeySession,
+                                                           evidence: Callable[[str, object], None]) -> None:
+    """libSQL and DuckDB are encrypted as whole files: no file may parse as a plaintext database (that would
+    expose schema, row counts and any column a canary did not reach)."""
+    opened = open_store(store, key_session, store_dir)
+    try:
+        workload = write(opened, Workload(), count=6, tag="c")
+    finally:
+        opened.close()
+    result = inspect_tree(store_dir, canaries=workload.canaries)
+    containers = [f"{f.path}: {f.label} ({f.encoding})" for f in result.findings if f.kind == "container"]
+    evidence("files scanned", result.files_read)
+    assert result.files_read > 0, "nothing was scanned"
+    assert not containers, f"a readable plaintext database container: {containers}"
+
+
+@per_store("AICO-DAR-002", stores=("chroma",))
+def test_vector_search_still_finds_nearest_neighbours(store: StoreCapability, store_dir: Path, key_session: KeySession,
+                                                      evidence: Callable[[str, object], None]) -> None:
+    """Encrypting embeddings must not break similarity search: near-duplicates of stored vectors find them."""
+    rng = random.Random(7)
+    points = {f"p{i}": [rng.gauss(0, 1) for _ in range(DIMENSION)] for i in range(80)}
+    opened = open_store(store, key_session, store_dir)
+    assert isinstance(opened, VectorStore)
+    try:
+        for item_id, embedding in points.items():
+            opened.add(item_id, embedding, f"doc {item_id}", {})
+        probes = rng.sample(sorted(points), 12)
+        hits_at_1, recall_at_5 = 0, 0.0
+        for item_id in probes:
+            query = [x + rng.gauss(0, 0.01) for x in points[item_id]]
+            truth = sorted(points, key=lambda p: sum((a - b) ** 2 for a, b in zip(points[p], query, strict=True)))
+            got = opened.query(query, 5)
+            assert len(got) == 5, f"query(k=5) returned {len(got)} ids"
+            hits_at_1 += got[0] == item_id
+            recall_at_5 += len(set(got) & set(truth[:5])) / 5
+        everything = opened.query(points["p0"], 1000)
+    finally:
+        opened.close()
+    evidence("nearest neighbour found", f"{hits_at_1}/{len(probes)}")
+    evidence("recall@5", round(recall_at_5 / len(probes), 3))
+    assert hits_at_1 == len(probes), f"the stored vector was not its own nearest in {len(probes) - hits_at_1} queries"
+    assert recall_at_5 / len(probes) >= 0.8, f"recall@5 {recall_at_5 / len(probes):.2f} is below 0.8"
+    assert sorted(everything) == sorted(points), "query with k larger than the store does not return every id"

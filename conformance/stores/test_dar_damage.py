@@ -1,0 +1,154 @@
+"""AICO-DAR-005: a wrong key, a flipped byte, a truncated file or another store's file gets ``IntegrityViolation``,
+never another exception, silently wrong data, or lost data.
+
+Damage is applied to the store's files one at a time (every file in the quick profile with one kind of damage
+each, every file with every kind in the full profile). After each, the store is opened and everything read:
+the outcome must be a refusal (``IntegrityViolation`` at open or on a read) or exactly the data written. After
+a refusal the damaged file is put back and everything must read again: the refusal destroyed nothing else.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aico_secure.conform.checks import snapshot
+from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, StoreCapability, Target
+
+from ._support import ALL_STORES, Workload, data_files, mismatches, open_store, write
+from .conftest import per_store
+
+Damage = Callable[[Path, bytes], None]
+
+
+def _flip_middle(path: Path, foreign: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _flip_spread(path: Path, foreign: bytes) -> None:
+    """One bit flipped at each of 8 evenly spread offsets: at least one lands in data the engine must read."""
+    data = bytearray(path.read_bytes())
+    for i in range(8):
+        data[((2 * i + 1) * len(data)) // 16] ^= 0x80
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path, foreign: bytes) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _foreign(path: Path, foreign: bytes) -> None:
+    path.write_bytes(foreign)
+
+
+DAMAGES: dict[str, Damage] = {"flip-spread": _flip_spread, "truncate-half": _truncate,
+                              "other-store-file": _foreign, "flip-middle": _flip_middle}
+
+
+def _attempt(store: StoreCapability, session: KeySession, directory: Path, workload: Workload) -> str:
+    """"refused" or "intact"; anything else is raised as a test failure."""
+    try:
+        opened = open_store(store, session, directory)
+    except IntegrityViolation:
+        return "refused"
+    try:
+        wrong = mismatches(opened, workload)
+    except IntegrityViolation:
+        return "refused"
+    finally:
+        opened.close()
+    assert not wrong, f"damaged data was read back silently wrong: {wrong[:3]}"
+    return "intact"
+
+
+def _other_store_file(aico_target: Target, store_name: str, session: KeySession, tmp_path: Path) -> bytes:
+    """The largest file of another store of the same build, written with the same session."""
+    others = [n for n in ALL_STORES if n != store_name and n in aico_target.stores]
+    assert others, "the build has only one store: no other store's file to plant"
+    other = aico_target.stores[others[0]]
+    directory = tmp_path / f"other-{others[0]}"
+    opened = open_store(other, session, directory)
+    try:
+        write(opened, Workload(), count=4, tag="o")
+    finally:
+        opened.close()
+    return data_files(directory)[0].read_bytes()
+
+
+@per_store("AICO-DAR-005")
+def test_wrong_keyring_is_refused_and_changes_nothing(store: StoreCapability, store_dir: Path, tmp_path: Path,
+                                                      keys: KeysCapability, key_session: KeySession, password: str,
+                                                      fast_kdf: bool) -> None:
+    opened = open_store(store, key_session, store_dir)
+    try:
+        workload = write(opened, Workload(), count=6, tag="w")
+    finally:
+        opened.close()
+    before = snapshot(store_dir)
+    stranger = keys.create(tmp_path / "stranger-keys", password, fast_kdf=fast_kdf)
+    try:
+        with pytest.raises(IntegrityViolation):  # a keyring that never held this store's keys
+            open_store(store, stranger, store_dir).close()
+        assert snapshot(store_dir) == before, "a refused open modified the store's files"
+        open_store(store, stranger, tmp_path / "stranger-store").close()  # now it holds keys of its own
+        with pytest.raises(IntegrityViolation):
+            open_store(store, stranger, store_dir).close()
+        assert snapshot(store_dir) == before, "a refused open modified the store's files"
+    finally:
+        stranger.close()
+    reopened = open_store(store, key_session, store_dir)
+    try:
+        assert not mismatches(reopened, workload), "data lost after refused opens"
+    finally:
+        reopened.close()
+
+
+@per_store("AICO-DAR-005")
+def test_damaged_files_are_refused_or_read_exactly(aico_target: Target, aico_profile: str, store: StoreCapability,
+                                                   store_name: str, store_dir: Path, tmp_path: Path,
+                                                   key_session: KeySession,
+                                                   evidence: Callable[[str, object], None]) -> None:
+    opened = open_store(store, key_session, store_dir)
+    try:
+        workload = write(opened, Workload(), count=12, tag="d")
+    finally:
+        opened.close()
+    foreign = _other_store_file(aico_target, store_name, key_session, tmp_path)
+    files = [p.relative_to(store_dir) for p in data_files(store_dir)]
+    kinds = list(DAMAGES)
+    if aico_profile == "quick":  # the largest file gets every kind, the others a flip or a truncation
+        trials = [(files[0], kind) for kind in kinds] + [(path, kinds[i % 2]) for i, path in enumerate(files[1:])]
+    else:
+        trials = [(path, kind) for path in files for kind in kinds]
+    outcomes: dict[str, int] = {"refused": 0, "intact": 0}
+    for number, (relative, kind) in enumerate(trials):
+        trial_dir = tmp_path / f"trial-{number}"
+        shutil.copytree(store_dir, trial_dir)  # the pristine copy is never opened again
+        target = trial_dir / relative
+        original = target.read_bytes()
+        DAMAGES[kind](target, foreign)
+        try:
+            outcome = _attempt(store, key_session, trial_dir, workload)
+        except AssertionError as exc:
+            raise AssertionError(f"{kind} of {relative}: {exc}") from None
+        outcomes[outcome] += 1
+        if outcome == "refused":
+            target.write_bytes(original)
+            reopened = open_store(store, key_session, trial_dir)
+            try:
+                lost = mismatches(reopened, workload)
+            finally:
+                reopened.close()
+            assert not lost, f"after refusing {kind} of {relative} data was lost: {lost[:3]}"
+        shutil.rmtree(trial_dir)
+    evidence("files damaged", len(files))
+    evidence("trials", len(trials))
+    evidence("refused", outcomes["refused"])
+    evidence("read intact", outcomes["intact"])
+    assert outcomes["refused"] > 0, "no damage to any file was ever detected"
