@@ -1,9 +1,15 @@
 """The checkpoint: a MACed statement "log <id> had <count> entries ending in <head MAC>", kept beside the log.
 
 Why a separate file: cutting entries off the end of ``audit.log`` leaves a shorter log whose every remaining
-entry and link still verifies; only a statement stored elsewhere can say entries are missing. The writer
-replaces the checkpoint atomically after every append, so at most the one entry being written when a crash
-hits can lie beyond it (reported as a warning, and re-anchored on the next open).
+entry and link still verifies; only a statement stored elsewhere can say entries are missing.
+
+Why two slots written in place: the checkpoint moves after every append, and replacing a file (temporary file
+plus rename) costs more than the whole rest of an append. So ``audit.checkpoint`` holds two fixed-size slots
+and the checkpoint for entry ``n`` overwrites slot ``n % 2``: one ``pwrite`` on a file kept open. A crash in
+the middle of that write can damage only the slot being written; the other still holds the previous
+checkpoint. Verification wants both slots authentic and consistent (the newest names the count, the other is
+one behind or equal), so damage to a slot is reported; the writer repairs it when it reopens the log and says
+so in the log itself.
 
 Why HMAC and not a signature: every party that can verify a checkpoint must already hold the audit keys to read
 the sealed entries, and anyone holding those keys can forge entries anyway, so a public-key signature would buy
@@ -21,10 +27,10 @@ from pathlib import Path
 
 from aico_secure.audit.chain import KEY_ID_BYTES, LOG_ID_BYTES, MAC_BYTES, checkpoint_mac, same
 from aico_secure.envelope import DataKey
-from aico_secure.keys.atomic import atomic_write
 
 FORMAT = "aico-audit-checkpoint/1"
-MAX_CHECKPOINT_BYTES = 4096
+SLOT_BYTES = 512
+SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,11 @@ class Checkpoint:
         return key.key_id == self.key_id and same(self.mac, checkpoint_mac(key, self.log_id, self.count, self.head))
 
     def encode(self) -> bytes:
+        """One slot: the JSON statement padded with spaces to ``SLOT_BYTES``, ending in a newline."""
         document = {"format": FORMAT, "log_id": self.log_id.hex(), "count": self.count, "head": self.head.hex(),
                     "key_id": self.key_id.hex(), "mac": self.mac.hex()}
-        return json.dumps(document, sort_keys=True).encode() + b"\n"
+        text = json.dumps(document, sort_keys=True).encode()
+        return text + b" " * (SLOT_BYTES - 1 - len(text)) + b"\n"
 
 
 def _hex(value: object, size: int) -> bytes | None:
@@ -57,12 +65,12 @@ def _hex(value: object, size: int) -> bytes | None:
         return None
 
 
-def parse(data: bytes) -> Checkpoint | None:
-    """The checkpoint in ``data``, or None when it is not one (authenticity is checked by the caller)."""
-    if len(data) > MAX_CHECKPOINT_BYTES:
+def parse(slot: bytes) -> Checkpoint | None:
+    """The checkpoint in one slot, or None when it is not one (authenticity is checked by the caller)."""
+    if len(slot) != SLOT_BYTES:
         return None
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = json.loads(slot.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -75,28 +83,53 @@ def parse(data: bytes) -> Checkpoint | None:
     if log_id is None or head is None or key_id is None or mac is None:
         return None
     point = Checkpoint(log_id, count, head, key_id, mac)
-    return point if point.encode() == data else None  # one spelling only, like the log's lines
+    return point if point.encode() == slot else None  # one spelling only, like the log's lines
 
 
-def read(path: Path) -> Checkpoint | None:
+def read(path: Path) -> list[Checkpoint | None] | None:
+    """Both slots (None for a damaged one), or None when there is no checkpoint file of the right size."""
     try:
         with path.open("rb") as fh:
-            return parse(fh.read(MAX_CHECKPOINT_BYTES + 1))
-    except (FileNotFoundError, IsADirectoryError):
+            data = fh.read(SLOTS * SLOT_BYTES + 1)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    if len(data) != SLOTS * SLOT_BYTES:
+        return None
+    return [parse(data[i * SLOT_BYTES : (i + 1) * SLOT_BYTES]) for i in range(SLOTS)]
 
 
-def write(path: Path, checkpoint: Checkpoint, *, durable: bool) -> None:
-    """Replace the checkpoint in one step: readers see the old one or the new one, never a mix."""
-    if durable:
-        atomic_write(path, checkpoint.encode())
-        return
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(checkpoint.encode())
+class CheckpointWriter:
+    """Keeps the checkpoint file open and moves the checkpoint forward in place."""
+
+    def __init__(self, path: Path, *, durable: bool) -> None:
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._durable = durable
+
+    def _pwrite(self, data: bytes, offset: int) -> None:
+        assert self._fd is not None, "checkpoint writer is closed"
+        view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+            written = os.pwrite(self._fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    def _sync(self) -> None:
+        if self._durable:
+            assert self._fd is not None
+            os.fsync(self._fd)
+
+    def advance(self, point: Checkpoint) -> None:
+        """Record ``point`` in slot ``count % 2``; the other slot keeps the previous checkpoint."""
+        self._pwrite(point.encode(), (point.count % SLOTS) * SLOT_BYTES)
+        self._sync()
+
+    def reset(self, point: Checkpoint) -> None:
+        """Write ``point`` to both slots (a new log, or a repair after a crash)."""
+        assert self._fd is not None
+        self._pwrite(point.encode() * SLOTS, 0)
+        os.ftruncate(self._fd, SLOTS * SLOT_BYTES)
+        os.fsync(self._fd)  # rare, and the state every later check starts from: always durable
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -26,6 +26,13 @@ class AuditedKeySession:
     def __repr__(self) -> str:
         return f"AuditedKeySession({self.inner!r})"
 
+    def __getattr__(self, name: str) -> object:
+        """Anything beyond the contract (a build's own accessors, e.g. the reference session's ``keyring``,
+        which its stores use) comes from the wrapped session."""
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def _record(self, category: Category, action: str, purpose: str, result: Result = "success",
                 **details: str | int) -> None:
         self._sink.record(AuditEvent(category=category, action=action, actor=self._actor, result=result,

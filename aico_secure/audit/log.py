@@ -7,8 +7,10 @@ Why a lock: two writers would both write entry ``n+1`` and fork the chain. Why a
 half-written line left in the middle of the log would read as tampering forever after.
 
 Crash behaviour: an entry is appended (and fsynced when ``durable``) before the checkpoint moves, so a crash
-leaves at most one complete entry beyond the checkpoint (re-anchored on the next open) or one partial line at
-the very end beyond the checkpoint (cut off on the next open and noted in the log as a ``system`` event).
+leaves at most one complete entry beyond the checkpoint (re-anchored on the next open), one partial line at
+the very end beyond the checkpoint, or one damaged checkpoint slot. The last two are reported by ``verify``
+(bytes did change) and repaired by the next ``open``, which records the repair in the log as a ``system``
+event, so the evidence of what happened stays.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class AuditLog:
         self._redactor = redactor
         self._lock_fd: int | None = lock_fd
         self._log_id = log_id
+        self._checkpoints: cp.CheckpointWriter | None = None
         self._mutex = threading.Lock()
         self._fd: int | None = None
         self._seq = 0
@@ -113,16 +116,21 @@ class AuditLog:
         log = cls(directory, keys, codec, durable=durable, clock=clock, redactor=redactor, lock_fd=lock_fd,
                   log_id=log_id)
         log._fd, log._size = fd, len(header)
-        log._write_checkpoint()
+        log._checkpoints = cp.CheckpointWriter(checkpoint_path(directory), durable=durable)
+        log._write_checkpoint(reset=True)
         return log
 
     @classmethod
     def _resume(cls, directory: Path, keys: LogKeys, codec: EntryCodec, durable: bool, clock: Clock,
                 redactor: Redactor, lock_fd: int) -> AuditLog:
         found = verify_log(directory, keys, codec)
-        fresh = (found.log_id is not None and found.lines == 0 and found.checkpoint_count is None
-                 and len(found.problems) == 1 and found.header_end > 0)
-        if not found.ok and not fresh:  # "fresh": created, then a crash before its first checkpoint
+        # States a crash can leave, which the writer repairs (and records in the log) rather than refuses: a
+        # log created but never checkpointed, a checkpoint slot damaged mid-write, and a partial last line
+        # after the checkpoint. Everything else is refused.
+        torn = [p for p in found.problems if p.kind == "inserted" and p.offset == found.torn_tail]
+        slot = [p for p in found.problems if p.kind == "unreadable" and found.damaged_slot and "slot" in p.detail]
+        fresh = found.header_ok and found.lines == 0 and found.checkpoint_count is None
+        if len(found.problems) > len(torn) + len(slot) and not (fresh and len(found.problems) == 1):
             lines = "; ".join(found.describe()[:3])
             raise AuditLogTampered(f"the audit log in {directory} failed verification "
                                    f"({len(found.problems)} problem(s): {lines})", found)
@@ -137,12 +145,16 @@ class AuditLog:
         log._size = os.fstat(fd).st_size
         if found.backbone:
             log._seq, log._head = found.backbone[-1].seq, found.backbone[-1].mac
-        if found.checkpoint_count != log._seq:
-            log._write_checkpoint()
+        log._checkpoints = cp.CheckpointWriter(checkpoint_path(directory), durable=durable)
+        log._write_checkpoint(reset=True)
         if found.torn_tail is not None:
             log.append(AuditEvent(category="system", action="torn_tail_removed", actor="audit-log",
                                   details={"offset": found.torn_tail}))
+        if slot or (fresh and found.checkpoint_count is None):
+            log.append(AuditEvent(category="system", action="checkpoint_repaired", actor="audit-log",
+                                  details={"entries": log._seq}))
         return log
+
 
     # ---- writing ---------------------------------------------------------------------------------------------
     def append(self, event: AuditEvent) -> AuditEvent:
@@ -185,12 +197,16 @@ class AuditLog:
             self._broken = True
         raise AuditWriteError(f"appending to the audit log in {self.directory} failed ({exc.strerror})") from None
 
-    def _write_checkpoint(self) -> None:
+    def _write_checkpoint(self, *, reset: bool = False) -> None:
         key = self._keys.mac_key()
         head = self._head if self._seq else genesis(key, self._log_id)
+        point = cp.Checkpoint.make(key, self._log_id, self._seq, head)
+        assert self._checkpoints is not None
         try:
-            cp.write(checkpoint_path(self.directory), cp.Checkpoint.make(key, self._log_id, self._seq, head),
-                     durable=self._durable)
+            if reset:
+                self._checkpoints.reset(point)
+            else:
+                self._checkpoints.advance(point)
         except OSError as exc:
             raise AuditWriteError(f"the audit checkpoint in {self.directory} could not be written "
                                   f"({exc.strerror}); the entry itself was recorded") from None
@@ -214,8 +230,10 @@ class AuditLog:
 
     def close(self) -> None:
         with self._mutex:
+            if self._checkpoints is not None:
+                self._checkpoints.close()
             for fd in (self._fd, self._lock_fd):
                 if fd is not None:
                     os.close(fd)
-            self._fd = self._lock_fd = None
+            self._fd = self._lock_fd = self._checkpoints = None
 

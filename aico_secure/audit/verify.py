@@ -15,8 +15,9 @@ How the verdict is reached, and why it can locate problems rather than just say 
    missing entry with no line left in its place was ``deleted``; a bad line with no gap to fill was
    ``inserted``. After the last backbone entry, entries the checkpoint says exist but that are gone were
    ``truncated``.
-4. The checkpoint must authenticate, belong to this log and match the entry it names; entries after it are
-   accepted with a warning (the crash window between an append and its checkpoint).
+4. The checkpoint must authenticate, belong to this log and match the entry it names. Complete, authentic
+   entries after it are accepted with a warning (the crash window between an append and its checkpoint); a
+   partial line after it is reported (``inserted``): it may be a crash artefact, but bytes were added.
 
 Positions are 0-based indexes among the entry lines of the file as found (the header is not an entry); a
 missing entry is placed at the index of the next surviving entry, or at the end.
@@ -78,7 +79,8 @@ class Verification:
     checkpoint_count: int | None = None
     header_end: int = 0
     header_ok: bool = False
-    torn_tail: int | None = None  # offset of an unanchored partial last line (a crash mid-append)
+    damaged_slot: bool = False  # exactly one checkpoint slot failed: what a crash mid-write leaves
+    torn_tail: int | None = None  # offset of a partial last line after the checkpoint (a crash mid-append?)
 
     @property
     def ok(self) -> bool:
@@ -162,17 +164,33 @@ def _header(lines: list[tuple[int, bytes]], keys: LogKeys, result: Verification)
 
 def _check_checkpoint(directory: Path, keys: LogKeys, log_id: bytes | None,
                       result: Verification) -> cp.Checkpoint | None:
-    point = cp.read(checkpoint_path(directory))
-    key = keys.mac_key_by_id(point.key_id) if point else None
-    if point is None or key is None or not point.authentic(key):
-        result.problems.append(Problem("unreadable", -1, -1, "the checkpoint is missing or does not authenticate: "
+    """The newest authentic checkpoint of this log. Both slots must be authentic and consistent; a damaged
+    slot is a problem, but the intact one still bounds truncation."""
+    slots = cp.read(checkpoint_path(directory))
+    if slots is None:
+        result.problems.append(Problem("unreadable", -1, -1, "the checkpoint is missing or damaged: truncation "
+                                       "of the log cannot be ruled out"))
+        return None
+    good: list[cp.Checkpoint] = []
+    for point in slots:
+        key = keys.mac_key_by_id(point.key_id) if point else None
+        if point is not None and key is not None and point.authentic(key) and point.log_id == (log_id or
+                                                                                               point.log_id):
+            good.append(point)
+    if not good:
+        result.problems.append(Problem("unreadable", -1, -1, "no checkpoint slot authenticates for this log: "
                                        "truncation of the log cannot be ruled out"))
         return None
-    if log_id is not None and point.log_id != log_id:
-        result.problems.append(Problem("unreadable", -1, -1, "the checkpoint belongs to another log"))
-        return None
-    result.checkpoint_count = point.count
-    return point
+    newest, older = max(good, key=lambda p: p.count), min(good, key=lambda p: p.count)
+    if len(good) != len(slots):
+        result.damaged_slot = True
+        result.problems.append(Problem("unreadable", -1, -1, "a checkpoint slot is damaged or does not "
+                                       "authenticate (a crash while writing it, or an edit)"))
+    elif newest.log_id != older.log_id or newest.count - older.count not in (0, 1) or (
+            newest.count == older.count and newest != older):
+        result.problems.append(Problem("unreadable", -1, -1, "the two checkpoint slots contradict each other"))
+    result.checkpoint_count = newest.count
+    return newest
 
 
 def _classify(slots: list[Slot], point: cp.Checkpoint | None, result: Verification) -> None:
@@ -212,9 +230,10 @@ def _classify(slots: list[Slot], point: cp.Checkpoint | None, result: Verificati
             result.problems.append(Problem(gone, pos_b, where, f"the entry with sequence #{seq} is missing"))
         for slot in bad[len(missing):]:
             if tail and slot is slots[-1] and not slot.complete:
-                result.torn_tail = slot.offset
-                result.warnings.append(f"a partial entry at byte {slot.offset} after the last checkpoint "
-                                       "(an append interrupted by a crash)")
+                result.torn_tail = slot.offset  # the writer may cut this off when it reopens the log
+                result.problems.append(Problem("inserted", slot.position, slot.offset, "a partial entry after "
+                                               "the last checkpoint: an append cut short by a crash, or bytes "
+                                               "added by someone else"))
                 continue
             result.problems.append(Problem("inserted", slot.position, slot.offset, f"not an entry of this log: "
                                            f"{slot.why}"))

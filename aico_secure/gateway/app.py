@@ -212,9 +212,10 @@ class GatewayApi:
 
 
 def _operation(name: str) -> Operation:
-    if name not in OPERATIONS:
-        raise RequestRejected(400, "invalid_request", "field 'operation': unknown operation")
-    return name  # type: ignore[return-value]
+    for operation in OPERATIONS:
+        if operation == name:
+            return operation
+    raise RequestRejected(400, "invalid_request", "field 'operation': unknown operation")
 
 
 def _grant_json(grant: Grant) -> dict[str, Any]:

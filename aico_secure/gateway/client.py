@@ -60,7 +60,8 @@ class GatewayClient:
         except ValueError:
             document = {}
         if response.status_code >= 400:
-            raise GatewayClientError(response.status_code, str(document.get("error", "")), str(document.get("detail", "")))
+            raise GatewayClientError(response.status_code, str(document.get("error", "")),
+                                     str(document.get("detail", "")))
         return dict(document)
 
     def enrol(self, username: str, password: str, enrolment_token: str) -> None:

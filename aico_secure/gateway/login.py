@@ -91,7 +91,8 @@ class LoginService:
         now = self._clock()
         with self._pending_lock:
             self._pending = {k: p for k, p in self._pending.items() if p.expires > now}
-            if sum(1 for p in self._pending.values() if p.username == username) >= self._config.max_pending_per_identity:
+            open_for_user = sum(1 for p in self._pending.values() if p.username == username)
+            if open_for_user >= self._config.max_pending_per_identity:
                 raise _too_many(self._config.challenge_ttl, "too many open challenges for this user")
             if len(self._pending) >= self._config.max_pending_challenges:
                 raise RequestRejected(503, "service_unavailable", "too many open challenges; try again later",

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -94,7 +94,7 @@ class Lockout:
         if record.failures < self.rule.threshold:
             self._bound()
             return 0.0
-        duration = min(self.rule.base_seconds * 2 ** record.lockouts, self.rule.max_seconds)
+        duration = float(min(self.rule.base_seconds * 2.0 ** record.lockouts, self.rule.max_seconds))
         record.lockouts += 1
         record.locked_until = now + duration
         return duration
@@ -125,10 +125,10 @@ class RequestRates:
         self._per_identity = parse(config.auth_rate_per_identity)
         self._per_user = parse(config.api_rate_per_user)
 
-    def _hit(self, item: object, *ids: str) -> float:
-        if self._limiter.hit(item, *ids):  # type: ignore[arg-type]
+    def _hit(self, item: RateLimitItem, *ids: str) -> float:
+        if self._limiter.hit(item, *ids):
             return 0.0
-        reset = self._limiter.get_window_stats(item, *ids).reset_time  # type: ignore[arg-type]
+        reset = self._limiter.get_window_stats(item, *ids).reset_time
         return max(1.0, reset - time.time())
 
     def auth_attempt(self, identity: str, address: str) -> float:

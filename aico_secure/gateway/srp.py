@@ -44,7 +44,7 @@ class SrpGroup:
     """A group from RFC 5054 Appendix A: prime ``N``, generator ``g`` and the hash used with it."""
 
     name: str
-    N: int  # noqa: N815 - the RFC's name
+    N: int
     g: int
     hash_name: str
 

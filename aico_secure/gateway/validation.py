@@ -50,13 +50,14 @@ def _short(name: object) -> str:
 def describe(error: ValidationError) -> str:
     """A message naming where and which rule failed, without echoing the offending value."""
     where, rule = _where(error), error.validator
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     if rule == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extra = sorted(_short(k) for k in error.instance if k not in allowed)
         return f"{where}: unknown field(s) {', '.join(extra)}"
     if rule == "required":
-        missing = [_short(k) for k in error.validator_value if isinstance(error.instance, dict)
-                   and k not in error.instance]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [_short(k) for k in required if isinstance(error.instance, dict) and k not in error.instance]
         return f"{where}: missing required field(s) {', '.join(missing)}"
     if rule == "type":
         return f"{where}: must be of type {error.validator_value}"

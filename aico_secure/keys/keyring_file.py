@@ -131,4 +131,7 @@ def read_document(path: Path) -> dict[str, Any]:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise KeyringCorruptError(f"keyring {path} is malformed at {where}: {exc.validator} check failed") from None
+    if raw != serialize(document):
+        # The MAC covers the meaning; this covers the bytes: whitespace or key-order edits are edits too.
+        raise KeyringCorruptError(f"keyring {path} is not in canonical form (edited outside aico-secure)")
     return document

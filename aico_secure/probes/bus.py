@@ -251,7 +251,7 @@ def raw_connection(endpoint: str, data: bytes, *, hold: float = 0.0, timeout: fl
                 conn.sendall(data)
             if hold:
                 time.sleep(hold)
-            conn.settimeout(0.3)
+            conn.settimeout(0.1)
             while len(reply) < 65536:
                 chunk = conn.recv(4096)
                 if not chunk:

@@ -13,6 +13,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +105,16 @@ def probe_client_context(ca_path: Path, *, cert: Path | None = None, key: Path |
     if cert is not None and key is not None:
         ctx.load_cert_chain(str(cert), str(key))
     if version is not None:
-        if version != "TLSv1.3":
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        ctx.minimum_version = ctx.maximum_version = VERSIONS[version]
+        _pin_version(ctx, version)
     return ctx
+
+
+def _pin_version(ctx: ssl.SSLContext, version: str) -> None:
+    if version != "TLSv1.3":
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():  # offering TLS 1.0/1.1 is deprecated, and exactly what this probe is for
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ctx.maximum_version = VERSIONS[version]
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ def handshake(port: int, ctx: ssl.SSLContext, *, server_name: str = SERVER_NAME,
 
 
 def client_cert_verdict(port: int, ctx: ssl.SSLContext, *, server_name: str = SERVER_NAME,
-                        wait: float = 1.0) -> str:
+                        wait: float = 0.4) -> str:
     """"accepted" or "refused": does the server keep a connection from this client open?
 
     In TLS 1.3 the server checks the client certificate after the client considers the handshake done, so a
@@ -189,9 +196,7 @@ class ProbeTlsServer:
     def __init__(self, cert: Path, key: Path, *, version: str = "TLSv1.3", idle: float = 1.0) -> None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(cert), str(key))
-        if version != "TLSv1.3":
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        ctx.minimum_version = ctx.maximum_version = VERSIONS[version]
+        _pin_version(ctx, version)
         self._ctx, self._idle = ctx, idle
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
@@ -233,6 +238,10 @@ class ProbeTlsServer:
 
     def close(self) -> None:
         self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread at once
+        except OSError:
+            pass
         self._listener.close()
         self._accept.join(2.0)
         for worker in self._threads:
@@ -322,6 +331,10 @@ class TerminatingRelay:
 
     def close(self) -> None:
         self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread at once
+        except OSError:
+            pass
         self._listener.close()
         self._accept.join(2.0)
         for worker in self._threads:

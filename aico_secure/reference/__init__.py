@@ -18,6 +18,8 @@ from aico_secure.target.contract import Target
 
 
 def build() -> Target:
+    stores = reference_stores()
     return Target(name="aico-secure reference", version=__version__, keys=ReferenceKeys(), bus=ReferenceBus(),
-                  tls=ReferenceTls(), stores=reference_stores(), consent=ReferenceConsent(), audit=ReferenceAudit(),
+                  tls=ReferenceTls(), stores=stores, consent=ReferenceConsent(store=stores["libsql"]),
+                  audit=ReferenceAudit(),
                   gateway=ReferenceGateway(consent=ReferenceConsent()))

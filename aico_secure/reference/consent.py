@@ -83,9 +83,10 @@ class ReferenceConsent:
     def __init__(self, store: StoreCapability | None = None) -> None:
         self.store = store
 
-    def records(self, session: KeySession, directory: Path) -> Records:
+    def records(self, session: KeySession, directory: Path, audit: AuditSink) -> Records:
+        """Where guarded data lives: the wired store (reporting to the same audit sink), else a sealed file."""
         if self.store is not None and self.store.kind == "records":
-            opened = self.store.open(session, directory / "records")
+            opened = self.store.open(session, directory / "records", audit=audit)
             if not isinstance(opened, RecordStore):
                 raise ContractError(f"store {self.store.name!r} did not open as a record store")
             return opened
@@ -101,4 +102,4 @@ class ReferenceConsent:
         sink = audit or NullAuditSink()
         with _contract_errors():
             manager = self.manager(session, directory, sink, clock or time.time)
-            return ReferenceConsentService(manager, DataAccess(manager, self.records(session, directory), sink))
+            return ReferenceConsentService(manager, DataAccess(manager, self.records(session, directory, sink), sink))

@@ -115,16 +115,20 @@ class ReferenceVectorStore:
 class ReferenceStore:
     """One store of the reference build (``name`` is a key of ``IMPLEMENTATIONS``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, implementation: type[RecordImpl] | type[VectorImpl] | None = None) -> None:
         module, cls, kind, options = IMPLEMENTATIONS[name]
         self.name = name
         self.kind: Literal["records", "vectors"] = kind
         self._module, self._cls, self._options = module, cls, options
+        self._implementation = implementation
 
     def __repr__(self) -> str:
         return f"ReferenceStore({self.name!r})"
 
     def implementation(self) -> Any:
+        """The implementation class: given explicitly (negative controls subclass one), or imported lazily."""
+        if self._implementation is not None:
+            return self._implementation
         return getattr(importlib.import_module(self._module), self._cls)
 
     def open(self, session: KeySession, directory: Path, *, audit: AuditSink | None = None,

@@ -294,6 +294,10 @@ class ChromaStore(VectorStore):
             raise StoreIntegrityError(f"chroma store {self._directory}: a sealed item failed authentication "
                                       "(wrong key, tampered, or moved from another id)") from None
 
+    def _encrypt_vectors(self, index: _IndexKeys, vectors: np.ndarray) -> np.ndarray:
+        """What Chroma is given instead of the embeddings (rows of ``vectors``): their DCPE encryptions."""
+        return index.dcpe(vectors.shape[1]).encrypt(np.asarray(vectors, dtype=np.float64))
+
     def _set_dimension(self, dimension: int) -> None:
         collection, index = self._ready()
         try:
@@ -322,7 +326,7 @@ class ChromaStore(VectorStore):
         exact = np.asarray([c[1] for c in checked], dtype=np.float32)
         if not self._dimension:
             self._set_dimension(dimension)
-        encrypted = index.dcpe(dimension).encrypt(exact.astype(np.float64))
+        encrypted = self._encrypt_vectors(index, exact)
         ids = [index.blind_id(c[0]) for c in checked]
         documents = [self._seal(b, _pack(c[0], c[2], c[3], v)) for b, c, v in zip(ids, checked, exact, strict=True)]
         try:
@@ -367,8 +371,7 @@ class ChromaStore(VectorStore):
             if count == 0:
                 return []
             wanted = min(count, max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES))
-            found = collection.query(query_embeddings=index.dcpe(self._dimension).encrypt(exact.astype(np.float64)
-                                                                                          )[None, :],
+            found = collection.query(query_embeddings=self._encrypt_vectors(index, exact[None, :]),
                                      n_results=wanted, include=["documents"])
         except _ENGINE_ERRORS as exc:
             _raise_mapped(exc, self._directory, "querying")
@@ -419,8 +422,7 @@ class ChromaStore(VectorStore):
             if batch:
                 try:
                     new.upsert(ids=[b for b, _ in batch], documents=[d for _, d in batch],
-                               embeddings=new_index.dcpe(self._dimension).encrypt(np.asarray(embeddings,
-                                                                                             dtype=np.float64)))
+                               embeddings=self._encrypt_vectors(new_index, np.asarray(embeddings)))
                 except _ENGINE_ERRORS as exc:
                     _raise_mapped(exc, self._directory, "rebuilding")
                 batch.clear()

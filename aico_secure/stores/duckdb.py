@@ -137,70 +137,74 @@ class DuckDbStore(RecordStore):
                        and not p.name.startswith((CREATING, REBUILDING))]
             if foreign:
                 raise StoreIntegrityError(f"{directory} holds files but no {FILENAME}: not a duckdb store, or damaged")
-            key = keyring.active_data_key(cls.purpose)
-            cls._create(directory, key, memory_limit)
-            log.crypto("create", key_id=key.key_id.hex())
         elif path.stat().st_size == 0:
             raise StoreIntegrityError(f"duckdb store {path} is empty (truncated)")
-        for leftover in directory.glob(REBUILDING + "*"):
-            leftover.unlink()  # an interrupted rebuild: the main file is still the authoritative one
         (directory / TEMP_DIR).mkdir(exist_ok=True)
-        for key in keys_to_try(keyring, cls.purpose):
-            conn = cls._try_key(directory, key, memory_limit)
-            if conn is not None:
-                log.crypto("open", key_id=key.key_id.hex())
-                return cls(conn, directory, key, keyring, log, memory_limit)
+        conn = connect(directory / TEMP_DIR, memory_limit=memory_limit)  # one instance: loading httpfs is slow
+        try:
+            if not path.exists():
+                key = keyring.active_data_key(cls.purpose)
+                cls._create(conn, directory, key)
+                log.crypto("create", key_id=key.key_id.hex())
+            for leftover in directory.glob(REBUILDING + "*"):
+                leftover.unlink()  # an interrupted rebuild: the main file is still the authoritative one
+            for key in keys_to_try(keyring, cls.purpose):
+                if cls._try_key(conn, path, key):
+                    log.crypto("open", key_id=key.key_id.hex())
+                    return cls(conn, directory, key, keyring, log, memory_limit)
+        except BaseException:
+            conn.close()
+            raise
+        conn.close()
         log.crypto("open", result="failure")
         raise StoreIntegrityError(f"duckdb store {path} does not open with any duckdb data key of this keyring "
                                   "(wrong keyring, damaged, truncated or not a duckdb store)")
 
     @classmethod
-    def _create(cls, directory: Path, key: DataKey, memory_limit: str | None) -> None:
+    def _create(cls, conn: Any, directory: Path, key: DataKey) -> None:
+        """Build the empty database under a temporary name, then rename it into place: a crash during creation
+        leaves either no store (leftovers are cleared on the next open) or a whole one."""
         for leftover in directory.glob(CREATING + "*"):
             leftover.unlink()
-        (directory / TEMP_DIR).mkdir(exist_ok=True)
         staging = directory / CREATING
-        conn = connect(directory / TEMP_DIR, memory_limit=memory_limit)
-        try:
-            attach(conn, staging, ALIAS, key)
-            if not is_encrypted(conn, ALIAS):
-                raise StoreError("duckdb did not encrypt the new database")
-            conn.execute(f"CREATE TABLE {ALIAS}.meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-            conn.execute(f"INSERT INTO {ALIAS}.meta VALUES ('store', ?), ('format', ?)", [STORE_KIND, FORMAT_VERSION])
-            conn.execute(f"CREATE TABLE {ALIAS}.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
-            conn.execute(f"DETACH {ALIAS}")
-        finally:
-            conn.close()
+        cls._attach(conn, staging, ALIAS, key)
+        cls._check_encrypted(conn, ALIAS, staging)
+        conn.execute(f"CREATE TABLE {ALIAS}.meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        conn.execute(f"INSERT INTO {ALIAS}.meta VALUES ('store', ?), ('format', ?)", [STORE_KIND, FORMAT_VERSION])
+        conn.execute(f"CREATE TABLE {ALIAS}.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
+        conn.execute(f"DETACH {ALIAS}")
         if Path(str(staging) + WAL_SUFFIX).exists():
             raise StoreError("duckdb left a WAL behind after detaching the new database")
         fsync_rename(staging, directory / FILENAME)
 
     @classmethod
-    def _try_key(cls, directory: Path, key: DataKey, memory_limit: str | None) -> Any | None:
-        path = directory / FILENAME
-        conn = connect(directory / TEMP_DIR, memory_limit=memory_limit)
+    def _try_key(cls, conn: Any, path: Path, key: DataKey) -> bool:
+        """Attach ``path`` under ``key``; False when the file does not authenticate under it (nothing written)."""
         try:
-            attach(conn, path, ALIAS, key)
+            cls._attach(conn, path, ALIAS, key)
         except duckdb.Error as exc:
-            conn.close()
             if _is_lock_conflict(exc):
                 raise StoreError(f"duckdb store {path} is locked by another process") from None
-            return None
+            return False
         try:
-            if not is_encrypted(conn, ALIAS):
-                raise StoreIntegrityError(f"duckdb store {path} is not encrypted")
+            cls._check_encrypted(conn, ALIAS, path)
             rows = dict(conn.execute(f"SELECT name, value FROM {ALIAS}.meta").fetchall())
             conn.execute(f"SELECT count(*) FROM {ALIAS}.records").fetchone()
         except duckdb.Error as exc:
-            conn.close()
             _raise_mapped(exc, path, "opening")
-        except BaseException:
-            conn.close()
-            raise
         if rows.get("store") != STORE_KIND:
-            conn.close()
             raise StoreIntegrityError(f"{path} opens but belongs to another store ({rows.get('store')!r})")
-        return conn
+        return True
+
+    @staticmethod
+    def _attach(conn: Any, path: Path, alias: str, key: DataKey) -> None:
+        attach(conn, path, alias, key)
+
+    @staticmethod
+    def _check_encrypted(conn: Any, alias: str, path: Path) -> None:
+        """Trust what DuckDB reports about the attached file, not our own ATTACH statement."""
+        if not is_encrypted(conn, alias):
+            raise StoreIntegrityError(f"duckdb store {path} is not encrypted with AES-GCM")
 
     # ---- records -------------------------------------------------------------------------------------------
     def _run(self, doing: str, sql: str, params: list[Any] | None = None) -> Any:
@@ -261,7 +265,7 @@ class DuckDbStore(RecordStore):
         for leftover in self._directory.glob(REBUILDING + "*"):
             leftover.unlink()
         try:
-            attach(self._conn, staging, "rebuilt", key)
+            self._attach(self._conn, staging, "rebuilt", key)
             self._conn.execute(f"COPY FROM DATABASE {ALIAS} TO rebuilt")
             self._conn.execute("DETACH rebuilt")
             self._conn.execute(f"DETACH {ALIAS}")
@@ -274,7 +278,7 @@ class DuckDbStore(RecordStore):
             shutil.rmtree(self._directory / TEMP_DIR, ignore_errors=True)
             (self._directory / TEMP_DIR).mkdir(exist_ok=True)
             fsync_path(self._directory)
-            attach(self._conn, self._path, ALIAS, key)
+            self._attach(self._conn, self._path, ALIAS, key)
         except BaseException as exc:
             self._closed = True  # the store is detached: the caller must reopen it
             self._conn.close()

@@ -151,7 +151,7 @@ class SqlCipherStore(RecordStore):
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [("store", STORE_KIND), ("format", FORMAT_VERSION)])
             conn.execute("CREATE TABLE records (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
             conn.execute("COMMIT")
-            verify_cipher(conn, staging)
+            cls._verify(conn, staging)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()
@@ -160,11 +160,21 @@ class SqlCipherStore(RecordStore):
         fsync_rename(staging, directory / FILENAME)
 
     @staticmethod
-    def _connect(path: Path, key: DataKey) -> Any:
+    def _codec_statements(key: DataKey) -> list[str]:
+        """What turns the codec on for a connection; the first statement on it."""
+        return [_key_pragma(key)]
+
+    @staticmethod
+    def _verify(conn: Any, path: Path) -> None:
+        verify_cipher(conn, path)
+
+    @classmethod
+    def _connect(cls, path: Path, key: DataKey) -> Any:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")  # engine logs name pages, never keys, but stay quiet
-            conn.execute(_key_pragma(key))
+            for statement in cls._codec_statements(key):
+                conn.execute(statement)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
                 raise StoreError(f"libsql store {path}: WAL mode refused")
@@ -186,7 +196,7 @@ class SqlCipherStore(RecordStore):
                 return None
             _raise_mapped(exc, path, "opening")
         try:
-            verify_cipher(conn, path)
+            cls._verify(conn, path)
             rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
         except sqlcipher3.DatabaseError as exc:
             conn.close()
@@ -257,13 +267,18 @@ class SqlCipherStore(RecordStore):
         transaction. A crash in between leaves the file under the old key, which the keyring still holds."""
         self._check_open()
         new_key = self._keyring.rotate_dek(self.purpose)
-        self._run("rekeying", _rekey_pragma(new_key))
+        for statement in self._rekey_statements(new_key):
+            self._run("rekeying", statement)
         self._key = new_key
         self._run("checkpointing", "PRAGMA wal_checkpoint(TRUNCATE)")
         problems = self.integrity_check()
         if problems:
             raise StoreIntegrityError(f"libsql store {self._path} fails its integrity check after rekey")
         self._audit.crypto("rotate_dek", key_id=self.data_key_id)
+
+    @staticmethod
+    def _rekey_statements(key: DataKey) -> list[str]:
+        return [_rekey_pragma(key)]
 
     @property
     def data_key_id(self) -> str:

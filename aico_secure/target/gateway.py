@@ -91,7 +91,8 @@ class RunningGateway(Protocol):
         user name. The suite searches these for the password and password-equivalents and for the verifier."""
 
     def stop(self) -> None:
-        """Stop serving and release the port. State on disk stays for a later ``start``."""
+        """Stop serving and release the port; calling it again does nothing. State on disk stays for a later
+        ``start``."""
 
 
 @runtime_checkable

@@ -28,7 +28,7 @@ def _probe_refused(probe: BusProbe, pair: ProbePair, make_sub: Callable[[], Prob
         [(pair.pub, [b"probe.news", b"allowed-payload"]), (bad_pub, [b"probe.news", b"intruder-payload"])],
         [pair.sub, bad_sub],
         done=lambda r: has_marker(r, pair.sub.name, b"allowed-payload"),
-        window=4.0, settle=0.4,
+        window=4.0, settle=0.3,
     )
     assert has_marker(received, pair.sub.name, b"allowed-payload"), "positive control: allowed pair got nothing"
     assert not payloads(received, bad_sub.name), f"{bad_sub.name} subscriber received bus traffic"

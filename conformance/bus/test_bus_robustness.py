@@ -41,7 +41,7 @@ def test_bus_drops_malformed_and_oversize_messages(broker: BusBroker, probe: Bus
     sends.append((rogue_pub, [b"probe.big", b"OVERSIZE" + b"\0" * limit]))
     sends.append((pair.pub, [b"probe.ok", b"valid-message"]))
     received = exchange(sends, [pair.sub], done=lambda r: has_marker(r, pair.sub.name, b"valid-message"),
-                        window=5.0, settle=0.5)
+                        window=5.0, settle=0.3)
     assert has_marker(received, pair.sub.name, b"valid-message"), "the broker stopped serving allowed clients"
     leaked = [f[:40] for f in payloads(received, pair.sub.name) if b"MALFORMED" in f or b"OVERSIZE" in f]
     assert not leaked, f"malformed or oversize messages were delivered: {leaked[:3]}"

@@ -13,7 +13,7 @@ from aico_secure.target.bus import BusBroker
 
 def _drain(*clients: ProbeClient) -> None:
     """Throw away what was queued before the change, so only later deliveries are judged."""
-    deadline = time.monotonic() + 0.3
+    deadline = time.monotonic() + 0.15
     while time.monotonic() < deadline:
         for c in clients:
             try:
@@ -41,7 +41,7 @@ def test_bus_rotated_subscriber_key_is_refused(broker: BusBroker, probe: BusProb
     fresh_old = probe.curve("revoked-key-new-session", zmq.SUB, old.public_key, old.secret_key.reveal(),
                             broker.server_key, subscribe=[b"rot."])
     after = exchange([(pub, [b"rot.tick", b"after-rotation"])], [new_sub, old_sub, fresh_old],
-                     done=lambda r: has_marker(r, new_sub.name, b"after-rotation"), window=5.0, settle=0.5)
+                     done=lambda r: has_marker(r, new_sub.name, b"after-rotation"), window=5.0, settle=0.3)
     assert has_marker(after, new_sub.name, b"after-rotation"), "the rotated-in key is not admitted"
     assert not has_marker(after, old_sub.name, b"after-rotation"), \
         "the session opened with the old key still receives after rotation"
@@ -63,7 +63,7 @@ def test_bus_rotated_publisher_and_revoked_component(broker: BusBroker, probe: B
     new_pub = probe.allowed(new, zmq.PUB)
     _drain(sub)
     after = exchange([(new_pub, [b"rot.reading", b"new-key"]), (old_pub, [b"rot.reading", b"old-key-after"])],
-                     [sub], done=lambda r: has_marker(r, sub.name, b"new-key"), window=5.0, settle=0.5)
+                     [sub], done=lambda r: has_marker(r, sub.name, b"new-key"), window=5.0, settle=0.3)
     assert has_marker(after, sub.name, b"new-key"), "the rotated-in publisher key is not admitted"
     assert not has_marker(after, sub.name, b"old-key-after"), "messages signed by the old key still get through"
 
@@ -72,7 +72,7 @@ def test_bus_rotated_publisher_and_revoked_component(broker: BusBroker, probe: B
     control = broker.enroll("control", publish=["rot."])
     control_pub = probe.allowed(control, zmq.PUB)
     revoked = exchange([(control_pub, [b"rot.reading", b"control"]), (new_pub, [b"rot.reading", b"revoked"])],
-                       [sub], done=lambda r: has_marker(r, sub.name, b"control"), window=5.0, settle=0.5)
+                       [sub], done=lambda r: has_marker(r, sub.name, b"control"), window=5.0, settle=0.3)
     assert has_marker(revoked, sub.name, b"control"), "positive control: the bus stopped serving after a revoke"
     assert not has_marker(revoked, sub.name, b"revoked"), "a revoked component still publishes"
     with pytest.raises(KeyError):

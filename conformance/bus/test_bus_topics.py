@@ -21,7 +21,7 @@ def test_bus_publish_outside_grant_reaches_nobody(broker: BusBroker, probe: BusP
          (a_pub, [b"beta.status", b"forged-by-alpha"])],
         [sub],
         done=lambda r: has_marker(r, sub.name, b"legit-beta") and has_marker(r, sub.name, b"legit-alpha"),
-        window=4.0, settle=0.4,
+        window=4.0, settle=0.3,
     )
     assert has_marker(received, sub.name, b"legit-beta"), "positive control: beta's own topic was not delivered"
     assert has_marker(received, sub.name, b"legit-alpha"), "positive control: alpha's own topic was not delivered"
@@ -44,7 +44,7 @@ def test_bus_subscription_outside_grant_delivers_nothing(broker: BusBroker, prob
         [(pub, [b"memory.fact", b"private-fact"]), (pub, [b"memoryless.note", b"outside-grant"])],
         [ok, bad, wide],
         done=lambda r: has_marker(r, ok.name, b"private-fact"),
-        window=4.0, settle=0.4,
+        window=4.0, settle=0.3,
     )
     assert has_marker(received, ok.name, b"private-fact"), "positive control: granted subscriber got nothing"
     assert not payloads(received, bad.name), "a component received a namespace it was not granted"

@@ -8,6 +8,7 @@ from pathlib import Path
 from aico_secure.audit.events import AuditSink
 from aico_secure.consent import ConsentManager
 from aico_secure.reference.consent import Clock, ReferenceConsent
+from aico_secure.reference.stores import reference_stores
 from aico_secure.target import KeySession, Target
 from aico_secure.target.consent import Actor
 
@@ -37,4 +38,5 @@ class CachedConsent(ReferenceConsent):
 
 
 def build() -> Target:
-    return reference_with("consent decisions cached past revocation", consent=CachedConsent())
+    return reference_with("consent decisions cached past revocation",
+                          consent=CachedConsent(store=reference_stores()["libsql"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 from aico_secure.audit.events import AuditSink
 from aico_secure.consent import ConsentManager
 from aico_secure.reference.consent import Clock, ReferenceConsent
+from aico_secure.reference.stores import reference_stores
 from aico_secure.target import KeySession, Target
 from aico_secure.target.consent import Grant
 
@@ -27,4 +28,5 @@ class NeverExpiringConsent(ReferenceConsent):
 
 
 def build() -> Target:
-    return reference_with("consent that never expires", consent=NeverExpiringConsent())
+    return reference_with("consent that never expires",
+                          consent=NeverExpiringConsent(store=reference_stores()["libsql"]))

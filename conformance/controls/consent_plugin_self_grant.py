@@ -7,6 +7,7 @@ from pathlib import Path
 from aico_secure.audit.events import AuditSink
 from aico_secure.consent import ConsentManager
 from aico_secure.reference.consent import Clock, ReferenceConsent
+from aico_secure.reference.stores import reference_stores
 from aico_secure.target import KeySession, Target
 from aico_secure.target.consent import Actor, PermissionLevel
 
@@ -28,4 +29,5 @@ class SelfGrantConsent(ReferenceConsent):
 
 
 def build() -> Target:
-    return reference_with("a plugin can grant itself", consent=SelfGrantConsent())
+    return reference_with("a plugin can grant itself",
+                          consent=SelfGrantConsent(store=reference_stores()["libsql"]))

@@ -8,6 +8,7 @@ from pathlib import Path
 from aico_secure.audit.events import AuditSink
 from aico_secure.consent import ConsentManager
 from aico_secure.reference.consent import Clock, ReferenceConsent
+from aico_secure.reference.stores import reference_stores
 from aico_secure.target import KeySession, Target
 from aico_secure.target.consent import Actor, Operation
 
@@ -29,4 +30,5 @@ class BypassConsent(ReferenceConsent):
 
 
 def build() -> Target:
-    return reference_with("system actors bypass consent", consent=BypassConsent())
+    return reference_with("system actors bypass consent",
+                          consent=BypassConsent(store=reference_stores()["libsql"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 from aico_secure.audit.events import AuditSink, Result
 from aico_secure.consent import ConsentManager
 from aico_secure.reference.consent import Clock, ReferenceConsent
+from aico_secure.reference.stores import reference_stores
 from aico_secure.target import KeySession, Target
 
 from ._base import reference_with
@@ -27,4 +28,5 @@ class UnauditedConsent(ReferenceConsent):
 
 
 def build() -> Target:
-    return reference_with("consent checks not audited", consent=UnauditedConsent())
+    return reference_with("consent checks not audited",
+                          consent=UnauditedConsent(store=reference_stores()["libsql"]))

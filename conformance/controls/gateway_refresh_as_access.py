@@ -7,8 +7,8 @@ from __future__ import annotations
 from aico_secure.gateway.errors import TokenRejected
 from aico_secure.gateway.runtime import GatewayRuntime
 from aico_secure.gateway.tokens import TokenClaims, TokenService, TokenType
-from aico_secure.reference.gateway import ReferenceGateway
 from aico_secure.reference.consent import ReferenceConsent
+from aico_secure.reference.gateway import ReferenceGateway
 from aico_secure.target import Target
 
 from ._base import reference_with

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aico_secure.audit.events import AuditEvent
-from aico_secure.target import KeySession, KeysCapability, Target
+from aico_secure.target import KeysCapability, KeySession, Target
 from aico_secure.target.gateway import GatewayCapability, RunningGateway
 
 from .gwclient import SuiteClient
@@ -72,7 +72,8 @@ def start_gateway(gateway_cap: GatewayCapability, key_session: KeySession, tmp_p
     def start(directory: Path | None = None) -> RunningGateway:
         gateway = gateway_cap.start(key_session, directory or tmp_path / "gateway", audit=audit_events, clock=clock)
         assert isinstance(gateway, RunningGateway), "start() did not return a RunningGateway"
-        assert gateway.base_url.startswith("https://127.0.0.1:"), f"gateway must serve https on 127.0.0.1: {gateway.base_url}"
+        assert gateway.base_url.startswith("https://127.0.0.1:"), \
+            f"gateway must serve https on 127.0.0.1: {gateway.base_url}"
         started.append(gateway)
         return gateway
 

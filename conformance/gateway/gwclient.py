@@ -37,7 +37,7 @@ N3072_HEX = (
 @dataclass(frozen=True)
 class Group:
     name: str
-    N: int  # noqa: N815
+    N: int
     g: int
     srp_args: dict[str, Any] = field(hash=False, compare=False)
 
@@ -184,7 +184,8 @@ class SuiteClient:
                                 responses=[first.content])
         group = group_named(str(challenge.get("group")))
         hash_alg = _HASHES.get(str(challenge.get("hash")))
-        assert hash_alg is not None, f"gateway offered SRP hash {challenge.get('hash')!r}; need one of {sorted(_HASHES)}"
+        assert hash_alg is not None, \
+            f"gateway offered SRP hash {challenge.get('hash')!r}; need one of {sorted(_HASHES)}"
         salt, big_b = bytes.fromhex(challenge["salt"]), bytes.fromhex(_even(challenge["B"]))
         user = srp.User(username, password, hash_alg=hash_alg, **group.srp_args)
         _, big_a = user.start_authentication()

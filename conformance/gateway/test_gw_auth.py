@@ -34,7 +34,8 @@ def test_srp_login_proves_both_sides(gateway: RunningGateway, client: SuiteClien
     assert outcome.access_token and outcome.refresh_token, "a successful login returned no tokens"
     me = client.request("GET", "/v1/me", token=outcome.access_token)
     assert me.status_code == 200 and me.json().get("username") == user
-    evidence("srp group", f"{outcome.challenge['group']} ({group.N.bit_length()} bits), hash {outcome.challenge['hash']}")
+    evidence("srp group",
+             f"{outcome.challenge['group']} ({group.N.bit_length()} bits), hash {outcome.challenge['hash']}")
 
 
 @pytest.mark.requirement("AICO-GW-001")
@@ -80,6 +81,8 @@ def _equivalents(hash_name: str, salt: bytes, user: str, password: str) -> dict[
         "srp-x": x_bytes,
         "srp-inner-hash": hashlib.new(hash_name, f"{user}:{password}".encode()).digest(),
         "srp-x-decimal": str(x).encode(),
+        "srp-x-hex-digits": format(x, "x").encode(),  # minimal hex text: odd length when the top nibble is 0
+        "srp-x-HEX-digits": format(x, "X").encode(),
     }
     for algorithm in ("md5", "sha1", "sha256", "sha512", "sha3_256", "blake2b"):
         found[f"{algorithm}(password)"] = hashlib.new(algorithm, password.encode()).digest()

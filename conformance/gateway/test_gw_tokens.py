@@ -16,7 +16,8 @@ MAX_ACCESS_TTL = 15 * 60  # OWASP ASVS: short-lived access tokens
 MAX_REFRESH_TTL = 30 * 24 * 3600
 
 
-def _login(gateway: RunningGateway, client: SuiteClient, user: str, password: str, *, enrol: bool = True) -> LoginOutcome:
+def _login(gateway: RunningGateway, client: SuiteClient, user: str, password: str, *,
+           enrol: bool = True) -> LoginOutcome:
     if enrol:
         gateway.register(user, password)
     outcome = client.login(user, password, honour_short_retry=True)
@@ -56,7 +57,8 @@ def test_token_types_are_not_interchangeable(gateway: RunningGateway, client: Su
     assert status == 200 and body.get("access_token"), f"refresh failed: {status}"
     assert _me(client, str(body["access_token"])) == 200
     assert _me(client, str(body["refresh_token"])) == 401, "a rotated refresh token was accepted as access"
-    leaked = [t for t in (access, refresh, body["access_token"], body["refresh_token"]) if str(t) in audit_events.text()]
+    issued = (access, refresh, body["access_token"], body["refresh_token"])
+    leaked = [t for t in issued if str(t) in audit_events.text()]
     assert not leaked, "audit events contain tokens"
     evidence("token lifetimes", f"access {policy.access_ttl_seconds} s, refresh {policy.refresh_ttl_seconds} s")
 
@@ -106,7 +108,8 @@ def test_damaged_tokens_are_refused(gateway: RunningGateway, client: SuiteClient
         "garbage": "x" * 300,
         "other-scheme": "",
     }[mangle]
-    headers = {"authorization": f"Basic {token}"} if mangle == "other-scheme" else {"authorization": f"Bearer {damaged}"}
+    scheme, credential = ("Basic", token) if mangle == "other-scheme" else ("Bearer", damaged)
+    headers = {"authorization": f"{scheme} {credential}"}
     response = client.request("GET", "/v1/me", headers=headers)
     assert response.status_code == 401, f"a {mangle} token was answered {response.status_code}"
 

@@ -108,8 +108,8 @@ def test_secure_headers_on_every_kind_of_response(gateway: RunningGateway, clien
             "unknown path": http.get("/v1/no-such-route"),
             "wrong method": http.delete("/v1/health"),
             "malformed": http.post("/v1/auth/challenge", content=b"{", headers={"content-type": "application/json"}),
-            "oversize": http.post("/v1/auth/challenge", content=b"{" + b" " * (gateway.policy.max_body_bytes + 1) + b"}",
-                                  headers={"content-type": "application/json"}),
+            "oversize": http.post("/v1/auth/challenge", headers={"content-type": "application/json"},
+                                  content=b"{" + b" " * (gateway.policy.max_body_bytes + 1) + b"}"),
         }
     assert [r.status_code for r in seen.values()] == [200, 401, 404, 405, 400, 413], \
         {k: r.status_code for k, r in seen.items()}

@@ -71,7 +71,7 @@ def _send(c: Ctx, route: BodyRoute, content: bytes, content_type: str = "applica
                             headers={"content-type": content_type})
 
 
-def _dump(body: dict[str, Any]) -> bytes:
+def _dump(body: object) -> bytes:
     return json.dumps(body).encode()
 
 

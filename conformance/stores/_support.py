@@ -113,6 +113,7 @@ class LeakReport:
     files: int
     bytes: int
     findings: list[str]
+    containers: list[str]  # readable plaintext containers (a database file the inspector could parse)
 
 
 def leaks(directory: Path, workload: Workload) -> LeakReport:
@@ -125,7 +126,8 @@ def leaks(directory: Path, workload: Workload) -> LeakReport:
     for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()):
         data = path.read_bytes()
         found += [f"{path}: embedding as {encoding}" for encoding, needle in forms if needle in data]
-    return LeakReport(result.files_read, result.bytes_read, found)
+    containers = [f"{f.path}: {f.label} ({f.encoding})" for f in result.findings if f.kind == "container"]
+    return LeakReport(result.files_read, result.bytes_read, found, containers)
 
 
 def found_in_image(image: Mapping[str, bytes], texts: Iterable[str]) -> dict[str, list[str]]:

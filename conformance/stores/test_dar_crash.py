@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from aico_secure.conform.plugin import target_spec
 from aico_secure.target import ContractError, KeysCapability, RecordStore, StoreCapability, Target, VectorStore
 
 from .crash_writer import document_for, value_for
@@ -168,6 +169,12 @@ def _verify(keys: KeysCapability, target: Target, keys_dir: Path, stores_dir: Pa
         session.close()
 
 
+def _spec(request: pytest.FixtureRequest) -> str:
+    spec = target_spec(request.config)
+    assert spec, "the crash test needs the target spec to start its writer with"
+    return spec
+
+
 def _crash_loop(aico_target: Target, keys: KeysCapability, tmp_path: Path, password: str, fast_kdf: bool,
                 spec: str, kills: int, evidence: Callable[[str, object], None]) -> None:
     names = [n for n in ALL_STORES if isinstance(aico_target.require(f"store:{n}"), StoreCapability)]
@@ -193,7 +200,7 @@ def _crash_loop(aico_target: Target, keys: KeysCapability, tmp_path: Path, passw
 def test_kill_during_writes_and_rotation_quick(aico_target: Target, keys: KeysCapability, tmp_path: Path,
                                               password: str, fast_kdf: bool, request: pytest.FixtureRequest,
                                               evidence: Callable[[str, object], None]) -> None:
-    _crash_loop(aico_target, keys, tmp_path, password, fast_kdf, request.config.getoption("aico_target"), 3,
+    _crash_loop(aico_target, keys, tmp_path, password, fast_kdf, _spec(request), 2,
                 evidence)
 
 
@@ -203,5 +210,5 @@ def test_kill_during_writes_and_rotation_full(aico_target: Target, keys: KeysCap
                                              password: str, fast_kdf: bool, request: pytest.FixtureRequest,
                                              evidence: Callable[[str, object], None]) -> None:
     kills = max(50, int(os.environ.get("AICO_CRASH_KILLS", "50")))
-    _crash_loop(aico_target, keys, tmp_path, password, fast_kdf, request.config.getoption("aico_target"), kills,
+    _crash_loop(aico_target, keys, tmp_path, password, fast_kdf, _spec(request), kills,
                 evidence)

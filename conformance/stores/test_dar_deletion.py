@@ -27,10 +27,12 @@ def test_deleted_data_leaves_the_files_and_the_keys_reach(store: StoreCapability
         doomed = write(opened, Workload(), count=3, tag="gone")
     finally:
         opened.close()
-    before = found_in_image(store.forensic_image(key_session, store_dir), doomed.value_canaries)
+    image = store.forensic_image(key_session, store_dir)
+    before = found_in_image(image, doomed.value_canaries)
     assert len(before) == len(doomed.value_canaries), (
         "positive control failed: the forensic image does not show records that are stored, so it cannot show "
-        "that deleted ones are gone")
+        f"that deleted ones are gone ({len(before)}/{len(doomed.value_canaries)} shown; image of "
+        f"{ {name: len(data) for name, data in image.items()} })")
 
     opened = open_store(store, key_session, store_dir)
     try:

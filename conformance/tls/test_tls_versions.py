@@ -5,10 +5,45 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Devices
 
-from aico_secure.probes.tls import ProbeTlsServer, offered_versions
+from aico_secure.probes.tls import (
+    DeviceSet,
+    ProbeTlsServer,
+    SuitePki,
+    handshake,
+    offered_versions,
+    probe_client_context,
+)
 from aico_secure.target import RejectedCredentials
 
+# Every TLS 1.3 suite is an AEAD over an ephemeral (EC)DHE key exchange: forward secrecy is built in.
 TLS13_SUITES = {"TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256",
                 "TLS_AES_128_CCM_SHA256"}
+
+
+@pytest.mark.requirement("AICO-TLS-001")
+def test_tls_sync_server_speaks_tls13_only(devices: DeviceSet, pki: SuitePki,
+                                           evidence: Callable[[str, object], None]) -> None:
+    _device, _ident, port = devices.serving("device-b")
+    _client, cert, key = pki.issue("probe-client")
+    verdicts = offered_versions(port, pki.ca_path, cert, key)
+    evidence("protocol versions offered to the sync server", verdicts)
+    assert verdicts["TLSv1.3"].startswith("accepted"), f"the server refused TLS 1.3: {verdicts['TLSv1.3']}"
+    older = {v: r for v, r in verdicts.items() if v != "TLSv1.3" and r.startswith("accepted")}
+    assert not older, f"the sync server accepts protocol versions below TLS 1.3: {older}"
+    outcome = handshake(port, probe_client_context(pki.ca_path, cert=cert, key=key))
+    evidence("negotiated", f"{outcome.version} {outcome.cipher}")
+    assert outcome.version == "TLSv1.3" and outcome.cipher in TLS13_SUITES, outcome
+
+
+@pytest.mark.requirement("AICO-TLS-001")
+@pytest.mark.parametrize("operation", ["push", "pull"])
+def test_tls_device_client_refuses_tls12_server(devices: DeviceSet, pki: SuitePki, operation: str) -> None:
+    device, _ident = devices.open("device-a")
+    device.put("note-1", b"a record for a TLS 1.2 peer")
+    legacy, cert, key = pki.issue("legacy-peer")
+    with ProbeTlsServer(cert, key, version="TLSv1.2") as server:
+        with pytest.raises(RejectedCredentials):
+            getattr(device, operation)(pki.peer(server.port, legacy))
+    assert server.connections >= 1, "the device never contacted the peer: nothing was tested"
+    assert server.app_bytes == 0, f"the device sent {server.app_bytes} bytes over TLS 1.2"

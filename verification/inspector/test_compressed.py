@@ -97,3 +97,24 @@ def test_rocksdb_sst_blocks(tmp_path: Path, inspect: Inspect, canary: str, compr
     assert in_blocks and in_blocks[0].container.endswith(f"/{'bzip2' if compression == 'bz2' else compression}")
     assert not result.unreadable
     assert any("RocksDB SST" in o.detail for o in result.observations)
+
+
+@pytest.mark.parametrize("compression", ["lz4", "zstd", "snappy"])
+def test_rocksdb_blob_files_with_compressed_values(tmp_path: Path, inspect: Inspect, canary: str,
+                                                   compression: str) -> None:
+    options = Options()
+    options.set_enable_blob_files(True)
+    options.set_min_blob_size(64)
+    options.set_blob_compression_type(getattr(DBCompressionType, compression)())
+    db = Rdict(str(tmp_path / "db"), options)
+    try:
+        for i in range(40):
+            db[f"k{i}".encode()] = f"{i} {'lorem ipsum dolor ' * 30}".encode()
+        db[b"secret"] = f"{'lorem ipsum dolor ' * 30} {canary} {'lorem ipsum dolor ' * 30}".encode()
+        db.flush()
+    finally:
+        db.close()
+    assert list((tmp_path / "db").glob("*.blob")), "rocksdict wrote no blob file"
+    result = inspect(canaries=[canary])
+    decoded = [f for f in result.findings if f.container.startswith("rocksdb-blob:record@")]
+    assert decoded and decoded[0].container.endswith(f"/{compression}") and not result.unreadable

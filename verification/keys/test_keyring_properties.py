@@ -21,7 +21,7 @@ from aico_secure.errors import (
     KeyringVersionError,
     WrongPasswordError,
 )
-from aico_secure.keys import Keyring, KdfParameters
+from aico_secure.keys import Keyring, KdfParameters, keyring_file
 from aico_secure.keys.profiles import RFC9106_SECOND_OPTION, calibrate_production
 
 fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=15)
@@ -107,7 +107,7 @@ def test_keyring_is_owner_only_and_atomic(tmp_path: Path) -> None:
 def _rewrite(path: Path, mutate) -> None:
     doc = json.loads(path.read_text())
     mutate(doc)
-    path.write_text(json.dumps(doc))
+    path.write_bytes(keyring_file.serialize(doc))  # canonical, so each case reaches the check it targets
 
 
 @pytest.mark.parametrize("mutation, error", [
@@ -132,6 +132,14 @@ def test_edited_keyring_is_refused_with_a_typed_error(tmp_path: Path, mutation, 
         Keyring.unlock(path, "correct horse")
     assert "correct horse" not in str(caught.value)
     assert path.read_bytes() == edited
+
+
+def test_whitespace_edit_is_an_edit(tmp_path: Path) -> None:
+    make(tmp_path)
+    path = tmp_path / "keyring.json"
+    path.write_bytes(path.read_bytes().replace(b"  ", b"\t", 1))
+    with pytest.raises(KeyringCorruptError, match="canonical"):
+        Keyring.unlock(path, "correct horse")
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"\xff\xfe", b"[]", b"null", b"{}" * 10])

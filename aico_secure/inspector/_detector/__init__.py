@@ -12,6 +12,7 @@ from aico_secure.inspector._detector.duckdb import DuckDbDetector
 from aico_secure.inspector._detector.entropy import EntropyDetector
 from aico_secure.inspector._detector.keys import KeyDetector
 from aico_secure.inspector._detector.parquet import ParquetDetector
+from aico_secure.inspector._detector.rocksdb_blob import RocksDbBlobDetector
 from aico_secure.inspector._detector.rocksdb_sst import RocksDbSstDetector
 from aico_secure.inspector._detector.sqlite import SqliteDetector
 from aico_secure.inspector._detector.textfile import TextFileDetector
@@ -22,5 +23,6 @@ __all__ = ["default_detectors"]
 
 
 def default_detectors() -> list[Detector]:
-    return [SqliteDetector(), DuckDbDetector(), ParquetDetector(), RocksDbSstDetector(), TextFileDetector(),
-            CanaryDetector(), KeyDetector(), VectorDetector(), CompressedDetector(), EntropyDetector()]
+    return [SqliteDetector(), DuckDbDetector(), ParquetDetector(), RocksDbSstDetector(), RocksDbBlobDetector(),
+            TextFileDetector(), CanaryDetector(), KeyDetector(), VectorDetector(), CompressedDetector(),
+            EntropyDetector()]

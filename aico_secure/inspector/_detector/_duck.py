@@ -3,15 +3,18 @@
 Connections are read-only, never install or load extensions on their own, run single-threaded with a memory
 limit, and have external access disabled except for the one file under inspection: a hostile file cannot make
 the inspector read other files or reach the network. Only base tables are read (views could run any query).
+DuckDB is imported on first use, so scans that meet no such file do not pay for loading it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from aico_secure.inspector._detector._values import ColumnBatcher
+
+if TYPE_CHECKING:
+    import duckdb
 
 BATCH_ROWS = 1024
 _CONFIG: dict[str, str | bool | int] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
@@ -19,6 +22,8 @@ _CONFIG: dict[str, str | bool | int] = {"autoinstall_known_extensions": False, "
 
 
 def connect(database: str = ":memory:", *, allow: str | None = None) -> duckdb.DuckDBPyConnection:
+    import duckdb  # imported on first use: most scans never meet a DuckDB or Parquet file
+
     if database == ":memory:":
         con = duckdb.connect(database, config=dict(_CONFIG))
         if allow is not None:

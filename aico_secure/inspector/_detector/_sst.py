@@ -110,6 +110,7 @@ def read_block(read: Reader, file_size: int, handle: Handle, format_version: int
     """The decompressed contents of one block and the name of its compression."""
     if handle.offset < 0 or handle.size < 0 or handle.offset + handle.size + TRAILER > file_size:
         raise SstError(f"block handle {handle.offset}+{handle.size} outside the file")
+    _check(handle.size, cap)  # never read a block larger than what may be decoded
     raw = read(handle.offset, handle.size + TRAILER)
     if len(raw) != handle.size + TRAILER:
         raise SstError("short read")

@@ -31,6 +31,7 @@ from aico_secure.inspector.interface import Detector, Limits, Scope, Stream, Win
 from aico_secure.inspector.needles import Needles, Pattern
 
 FEED = 64 << 10
+PROBE_IN, PROBE_OUT = 1024, 512
 SNAPPY_FRAME_MAX = 1 << 16  # uncompressed bytes per chunk of the snappy framing format
 
 MAGICS: tuple[tuple[str, bytes], ...] = (
@@ -216,6 +217,8 @@ class CompressedDetector(Detector):
             return
         if fmt == "bzip2" and not _bzip2_header(window.data[start:start + 10]):
             return
+        if fmt in ("zlib", "gzip") and not _inflates(window.data[start:start + PROBE_IN], fmt):
+            return  # a two-byte zlib header turns up by chance every 16 KiB of random data: reject cheaply
         more = scope.read_at if stream.raw else None
         source = _Source(window.data, start, more, window.start + len(window.data))
         state: dict[str, object] = {}
@@ -261,6 +264,16 @@ class CompressedDetector(Detector):
             scanned = scope.scan_decoded([decoded], container=f"{fmt}@0", origin=0)
             scope.observe(self.name, f"whole file is a raw {fmt}: {scanned} bytes decompressed and scanned",
                           decoded=scanned)
+
+
+def _inflates(head: memoryview, fmt: str) -> bool:
+    """Does the start of a zlib/gzip candidate decode for a while? Chance headers fail within a few bytes."""
+    try:
+        dec = zlib.decompressobj(zlib.MAX_WBITS if fmt == "zlib" else 16 + zlib.MAX_WBITS)
+        dec.decompress(head, PROBE_OUT)
+    except zlib.error:
+        return False
+    return True
 
 
 def _bzip2_header(head: memoryview) -> bool:

@@ -9,8 +9,6 @@ plaintext DuckDB file is usually invisible to a byte search and only found this 
 
 from __future__ import annotations
 
-import duckdb
-
 from aico_secure.inspector._detector import _duck
 from aico_secure.inspector._detector._tables import column_batcher, finish
 from aico_secure.inspector.interface import Detector, Scope, Stream
@@ -36,6 +34,8 @@ class DuckDbDetector(Detector):
             return
         scope.report(Stream(container="duckdb"), 0, "container:duckdb", "plaintext-database", detector=self.name,
                      severity="medium", detail="DuckDB database file without encryption")
+        import duckdb
+
         batcher = column_batcher(scope, "duckdb")
         try:
             con = _duck.connect(str(scope.path))

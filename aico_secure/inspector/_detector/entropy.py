@@ -4,7 +4,8 @@ Ciphertext sits near 8 bits per byte; readable text near 4-5. But compressed pla
 entropy proves nothing and a low-entropy block (file headers, padding, an index) is not a leak either. The
 detector summarises each file's profile as an observation and annotates every finding with the entropy of the
 64 KiB block it lies in, so an auditor can see e.g. "canary in a low-entropy region of a file that is
-otherwise ciphertext".
+otherwise ciphertext". Each block's entropy is estimated from its first 4 KiB (a sample of 4096 bytes
+measures up to about 7.95 bits per byte, enough to tell ciphertext from text), all blocks of a window at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from aico_secure.inspector.interface import Detector, Scope, Stream, Window
 
 BLOCK = 64 << 10
+SAMPLE = 4 << 10  # bytes of each block the estimate is computed from: evidence needs no more, the scan stays fast
 LOW = 7.0  # bits per byte below which a block is clearly not ciphertext or compressed data
 
 
@@ -24,6 +26,25 @@ def block_entropy(data: memoryview | bytes) -> float:
     counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
     p = counts[counts > 0] / len(data)
     return float(-(p * np.log2(p)).sum())
+
+
+def sampled_entropies(data: memoryview | bytes) -> list[float]:
+    """Entropy of each ``BLOCK`` of ``data`` from its first ``SAMPLE`` bytes, in one vectorised pass."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    full = len(arr) // BLOCK if len(arr) >= BLOCK else 0
+    values: list[float] = []
+    if full:
+        samples = np.lib.stride_tricks.as_strided(arr, shape=(full, SAMPLE), strides=(BLOCK, 1), writeable=False)
+        keyed = samples + (np.arange(full, dtype=np.int32) * 256)[:, None]
+        counts = np.bincount(keyed.ravel(), minlength=full * 256).reshape(full, 256)
+        p = counts / SAMPLE
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(p > 0, p * np.log2(p), 0.0)
+        values = [float(v) for v in -terms.sum(axis=1)]
+    rest = arr[full * BLOCK:]
+    if len(rest):
+        values.append(block_entropy(rest[:SAMPLE].tobytes()))
+    return values
 
 
 class EntropyDetector(Detector):
@@ -39,12 +60,10 @@ class EntropyDetector(Detector):
         self._starts, self._values = [], []
 
     def scan(self, scope: Scope, stream: Stream, window: Window) -> None:
-        data = window.data
-        for start in range(window.fresh, len(data), BLOCK):
-            block = data[start:start + BLOCK]
-            if len(block):
-                self._starts.append(window.start + start)
-                self._values.append(block_entropy(block))
+        fresh = window.data[window.fresh:]
+        for i, value in enumerate(sampled_entropies(fresh)):
+            self._starts.append(window.start + window.fresh + i * BLOCK)
+            self._values.append(value)
 
     def entropy_at(self, offset: int) -> float | None:
         i = bisect.bisect_right(self._starts, offset) - 1

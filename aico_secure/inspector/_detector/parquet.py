@@ -7,8 +7,6 @@ usually snappy- or zstd-compressed and dictionary-encoded, so a byte search woul
 
 from __future__ import annotations
 
-import duckdb
-
 from aico_secure.inspector._detector import _duck
 from aico_secure.inspector._detector._tables import column_batcher, finish
 from aico_secure.inspector.interface import Detector, Scope, Stream
@@ -31,8 +29,8 @@ class ParquetDetector(Detector):
         if scope.tail[-4:] == ENCRYPTED_FOOTER:
             scope.observe(self.name, "Parquet file with an encrypted footer")
             return
-        scope.report(Stream(container="parquet"), 0, "container:parquet", "plaintext-parquet", detector=self.name,
-                     severity="medium", detail="Parquet file without encryption")
+        import duckdb
+
         batcher = column_batcher(scope, "parquet")
         try:
             con = _duck.connect(allow=str(scope.path))
@@ -42,4 +40,7 @@ class ParquetDetector(Detector):
                 con.close()
         except duckdb.Error as exc:
             scope.unreadable("parquet", f"cannot read the Parquet file: {str(exc)[:200]}")
+            return
+        scope.report(Stream(container="parquet"), 0, "container:parquet", "plaintext-parquet", detector=self.name,
+                     severity="medium", detail="Parquet file without encryption")
         finish(scope, batcher, "parquet", self.name)

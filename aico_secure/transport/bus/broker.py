@@ -371,19 +371,22 @@ class Broker:
             while frame.more:  # subscribers do not send data; drain and ignore
                 frame = backend.recv(copy=False)
             data = frame.bytes
+            if data[:1] == b"\x00":
+                # Dropping a subscription never widens access. In XPUB_MANUAL mode libzmq also hands us these
+                # (without a User-Id) when a subscriber disconnects, so they are applied without an identity.
+                backend.setsockopt(zmq.UNSUBSCRIBE, data[1:])
+                continue
             user_id, entry = self._sender(frame)
             if entry is None:
                 self.stats.denied_subscribe += 1
                 actor = user_id.partition("#")[0]
                 self._emit("auth", "subscribe", actor, "denied", "", {"reason": "revoked-or-unknown"})
                 continue
-            if not data or data[0] not in (0, 1):
+            if data[:1] != b"\x01":
                 self._malformed(entry.component, "not a subscription message")
                 continue
             prefix = data[1:]
-            if data[0] == 0:
-                backend.setsockopt(zmq.UNSUBSCRIBE, prefix)
-            elif self._may_subscribe(entry, prefix):
+            if self._may_subscribe(entry, prefix):
                 backend.setsockopt(zmq.SUBSCRIBE, prefix)  # XPUB_MANUAL: applies to this peer only
             else:
                 self.stats.denied_subscribe += 1

@@ -67,7 +67,7 @@ class SyncServer:
         try:
             conn.settimeout(self._handshake_timeout)
             try:
-                tls = self._context.wrap_socket(conn, server_side=True)
+                tls = self._context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
             except (OSError, ssl.SSLError) as exc:
                 self._handshake_failed(peer, exc)
                 return
@@ -75,6 +75,11 @@ class SyncServer:
                 self._open.discard(conn)
                 self._open.add(tls)
             with tls:
+                try:
+                    tls.do_handshake()
+                except (OSError, ssl.SSLError) as exc:
+                    self._handshake_failed(peer, exc)
+                    return
                 tls.settimeout(IO_TIMEOUT)
                 try:
                     request = read_frame(tls)
@@ -107,7 +112,7 @@ class SyncServer:
 
     def close(self) -> None:
         self._stop.set()
-        self._listener.close()
+        _wake_and_close(self._listener)
         self._thread.join(2.0)
         with self._lock:
             workers, conns = list(self._workers), list(self._open)
@@ -118,3 +123,12 @@ class SyncServer:
                 pass
         for worker in workers:
             worker.join(IO_TIMEOUT + 1.0)
+
+
+def _wake_and_close(listener: socket.socket) -> None:
+    """Close a listening socket so a thread blocked in ``accept`` returns now, not at its next timeout."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()

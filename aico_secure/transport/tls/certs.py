@@ -203,6 +203,12 @@ def load_ca(identity: Identity) -> CertificateAuthority:
         raise CertificateError("CA key is not an unencrypted PEM private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise CertificateError("CA key must be an EC private key")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        raise CertificateError("that certificate is not a CA certificate")
     if spki_sha256(cert) != hashlib.sha256(
         key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     ).hexdigest():

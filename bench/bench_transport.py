@@ -1,0 +1,278 @@
+"""Transport costs, measured side by side on loopback: CurveZMQ vs NULL, the broker under attack, TLS handshakes.
+
+1. CURVE vs NULL throughput of 1 KiB messages between two processes (PUSH -> PULL, so nothing is dropped and
+   the figure is the mechanism's cost). Target ratio CURVE/NULL >= 0.5.
+2. Allowed-client throughput through the reference broker (publisher process -> broker -> subscriber process),
+   unloaded and while 50 unauthenticated clients (NULL and unlisted CURVE keys, each reconnecting about every 50 ms) hammer
+   it from a third process. Target ratio loaded/unloaded >= 0.8.
+3. TLS 1.3 full handshakes per second against a server in another process (ECDSA P-256 certificates), with and
+   without a client certificate.
+
+Helpers run as ``python bench_transport.py --role NAME`` child processes; their configuration (including
+throw-away keys) arrives on stdin, never on the command line. Printed figures are ratios; never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+MESSAGE = 1024
+DIRECT_N = 60_000
+BROKER_N = 30_000
+HAMMERERS = 50
+HANDSHAKES = 200
+
+
+# ---------------------------------------------------------------- child roles ---------------------------------
+def _secure(sock: zmq.Socket[bytes], cfg: dict[str, Any]) -> None:
+    if cfg.get("mech") == "curve":
+        sock.curve_publickey = cfg["public"].encode()
+        sock.curve_secretkey = cfg["secret"].encode()
+        sock.curve_serverkey = cfg["server"].encode()
+
+
+def _wait_handshake(sock: zmq.Socket[bytes], timeout: float = 10.0) -> None:
+    monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+    if monitor.poll(int(timeout * 1000)):
+        recv_monitor_message(monitor)
+    sock.disable_monitor()
+    monitor.close(0)
+
+
+def role_sink(cfg: dict[str, Any]) -> None:
+    """Receive until ``n`` messages or ``idle`` seconds of silence; print the rate from first to last."""
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    sock = ctx.socket(zmq.PULL if cfg["kind"] == "pull" else zmq.SUB)
+    sock.rcvhwm = 0
+    _secure(sock, cfg)
+    if cfg["kind"] == "sub":
+        sock.setsockopt(zmq.SUBSCRIBE, b"bench.")
+    if cfg.get("bind"):
+        sock.bind(cfg["endpoint"])
+    else:
+        sock.connect(cfg["endpoint"])
+        _wait_handshake(sock)
+    print("ready", flush=True)
+    received, first, last = 0, 0.0, 0.0
+    while received < cfg["n"] and sock.poll(int(cfg["idle"] * 1000)):
+        sock.recv_multipart()
+        last = time.perf_counter()
+        first = first or last
+        received += 1
+    print(json.dumps({"received": received, "seconds": max(last - first, 1e-9)}), flush=True)
+    sock.close(0)
+    ctx.term()
+
+
+def role_source(cfg: dict[str, Any]) -> None:
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    sock = ctx.socket(zmq.PUSH if cfg["kind"] == "push" else zmq.PUB)
+    sock.sndhwm = 0
+    sock.linger = 5000
+    _secure(sock, cfg)
+    sock.connect(cfg["endpoint"])
+    _wait_handshake(sock)
+    time.sleep(0.3)  # let the broker apply the subscriber's subscription
+    payload = os.urandom(MESSAGE)
+    for _ in range(cfg["n"]):
+        sock.send_multipart([b"bench.load", payload])
+    sock.close()
+    ctx.term()
+
+
+def _intruder(ctx: zmq.Context[zmq.Socket[bytes]], i: int, cfg: dict[str, Any]) -> zmq.Socket[bytes]:
+    kind = zmq.SUB if i % 2 else zmq.PUB
+    sock = ctx.socket(kind)
+    sock.linger = 0
+    if i % 4 in (2, 3):  # half present an unlisted CURVE key, half speak NULL
+        public, secret = zmq.curve_keypair()
+        sock.curve_publickey, sock.curve_secretkey = public, secret
+        sock.curve_serverkey = cfg["server"].encode()
+    sock.connect(cfg["publish"] if kind == zmq.PUB else cfg["subscribe"])
+    return sock
+
+
+def role_hammer(cfg: dict[str, Any]) -> None:
+    """``count`` unauthenticated clients, each replaced by a fresh connection as soon as the next round comes
+    (libzmq stops retrying after a refused handshake, so the hammer reconnects itself) until stdin closes."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    socks = [_intruder(ctx, i, cfg) for i in range(cfg["count"])]
+    print("ready", flush=True)
+    while not done.is_set():
+        for i in range(len(socks)):
+            socks[i].close(0)
+            socks[i] = _intruder(ctx, i, cfg)
+            time.sleep(0.001)
+    for sock in socks:
+        sock.close(0)
+    ctx.term()
+
+
+def role_tls_server(cfg: dict[str, Any]) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(cfg["cert"], cfg["key"])
+    if cfg.get("client_ca"):
+        ctx.load_verify_locations(cfg["client_ca"])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    listener.settimeout(10)
+    for _ in range(cfg["n"]):
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        try:
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)  # the client's close_notify; completes the server side of the handshake too
+        except (ssl.SSLError, OSError):
+            pass
+
+
+ROLES = {"sink": role_sink, "source": role_source, "hammer": role_hammer, "tls-server": role_tls_server}
+
+
+# ---------------------------------------------------------------- orchestration -------------------------------
+def _spawn(role: str, cfg: dict[str, Any], *, keep_stdin: bool = False) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, __file__, "--role", role], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(cfg) + "\n")
+    proc.stdin.flush()
+    if not keep_stdin:
+        proc.stdin.close()
+    return proc
+
+
+def _line(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    return proc.stdout.readline().strip()
+
+
+def _keys() -> dict[str, str]:
+    public, secret = zmq.curve_keypair()
+    return {"public": public.decode(), "secret": secret.decode()}
+
+
+def direct_rate(mech: str) -> float:
+    """PUSH (this process) -> PULL (child process), messages per second."""
+    server, client = _keys(), _keys()
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    push = ctx.socket(zmq.PUSH)
+    push.sndhwm = 0
+    if mech == "curve":
+        push.curve_server = True
+        push.curve_secretkey = server["secret"].encode()
+        push.curve_publickey = server["public"].encode()
+    push.bind("tcp://127.0.0.1:*")
+    endpoint = push.getsockopt_string(zmq.LAST_ENDPOINT)
+    sink = _spawn("sink", {"kind": "pull", "mech": mech, "endpoint": endpoint, "n": DIRECT_N, "idle": 5.0,
+                           "server": server["public"], **client})
+    _line(sink)  # ready
+    payload = os.urandom(MESSAGE)
+    for _ in range(DIRECT_N):
+        push.send(payload)
+    result = json.loads(_line(sink))
+    sink.wait(30)
+    push.close(0)
+    ctx.term()
+    return float(result["received"]) / float(result["seconds"])
+
+
+def broker_rate(broker: Any, pub_creds: Any, sub_creds: Any, hammered: bool) -> tuple[float, int, int]:
+    """Publisher process -> reference broker -> subscriber process; (msg/s, received, auth failures seen)."""
+    server = broker.server_keys.public.decode()
+    hammer = None
+    if hammered:
+        hammer = _spawn("hammer", {"count": HAMMERERS, "publish": broker.publish_endpoint,
+                                   "subscribe": broker.subscribe_endpoint, "server": server}, keep_stdin=True)
+        _line(hammer)
+        time.sleep(1.0)  # let the reconnect storm build up
+    failures_before = broker.stats.auth_failures
+    sink = _spawn("sink", {"kind": "sub", "mech": "curve", "endpoint": broker.subscribe_endpoint, "n": BROKER_N,
+                           "idle": 3.0, "server": server, "public": sub_creds[1].public.decode(),
+                           "secret": sub_creds[1].secret.reveal().decode()})
+    _line(sink)
+    source = _spawn("source", {"kind": "pub", "mech": "curve", "endpoint": broker.publish_endpoint, "n": BROKER_N,
+                               "server": server, "public": pub_creds[1].public.decode(),
+                               "secret": pub_creds[1].secret.reveal().decode()})
+    result = json.loads(_line(sink))
+    source.wait(60)
+    sink.wait(30)
+    failures = broker.stats.auth_failures - failures_before
+    if hammer is not None:
+        assert hammer.stdin is not None
+        hammer.stdin.close()
+        hammer.wait(30)
+    return float(result["received"]) / float(result["seconds"]), int(result["received"]), failures
+
+
+def handshake_rate(tmp: Path, mutual: bool) -> float:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from aico_secure.transport.tls import client_context, new_ca, write_identity
+
+    ca = new_ca("bench-ca")
+    ca_path = ca.write_cert(tmp)
+    cert, key = write_identity(ca.issue("bench-server"), tmp, "server")
+    ccert, ckey = write_identity(ca.issue("bench-client", client=True), tmp, "client")
+    server = _spawn("tls-server", {"cert": str(cert), "key": str(key), "n": HANDSHAKES,
+                                   "client_ca": str(ca_path) if mutual else None})
+    port = int(_line(server))
+    ctx = client_context(ca_path, cert_path=ccert if mutual else None, key_path=ckey if mutual else None)
+    start = time.perf_counter()
+    for _ in range(HANDSHAKES):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+                ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            assert tls.version() == "TLSv1.3"
+    elapsed = time.perf_counter() - start
+    server.wait(30)
+    return HANDSHAKES / elapsed
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from aico_secure.transport.bus import Broker, BrokerConfig
+
+    null, curve = direct_rate("null"), direct_rate("curve")
+    print(f"1 KiB PUSH->PULL, two processes: NULL {null:,.0f} msg/s, CURVE {curve:,.0f} msg/s")
+    print(f"  ratio CURVE/NULL = {curve / null:.2f} (target >= 0.5)")
+
+    with tempfile.TemporaryDirectory(prefix="aico-bench-") as tmp:
+        with Broker.start(BrokerConfig(Path(tmp) / "bus")) as broker:
+            pub = broker.enroll("bench-pub", publish=["bench."])
+            sub = broker.enroll("bench-sub", subscribe=["bench."])
+            quiet, got_quiet, _ = broker_rate(broker, pub, sub, hammered=False)
+            loud, got_loud, failures = broker_rate(broker, pub, sub, hammered=True)
+        print(f"broker path, 1 KiB, CURVE: unloaded {quiet:,.0f} msg/s ({got_quiet}/{BROKER_N} delivered); "
+              f"with {HAMMERERS} unauthenticated clients {loud:,.0f} msg/s ({got_loud}/{BROKER_N} delivered, "
+              f"{failures} failed handshakes meanwhile)")
+        print(f"  ratio loaded/unloaded = {loud / quiet:.2f} (target >= 0.8)")
+        print(f"  ratio broker path/direct CURVE = {quiet / curve:.2f}")
+
+        server_only = handshake_rate(Path(tmp) / "tls1", mutual=False)
+        mutual = handshake_rate(Path(tmp) / "tls2", mutual=True)
+        print(f"TLS 1.3 full handshakes (P-256): server-auth {server_only:,.0f}/s, mutual {mutual:,.0f}/s")
+        print(f"  ratio mutual/server-auth = {mutual / server_only:.2f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--role":
+        ROLES[sys.argv[2]](json.loads(sys.stdin.readline()))
+    else:
+        main()
