@@ -8,6 +8,7 @@ enough, so "nothing got through" is never the result of a probe that ran nothing
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import threading
@@ -230,6 +231,30 @@ def tcp_address(endpoint: str) -> tuple[str, int]:
     if parts.scheme != "tcp" or parts.hostname is None or parts.port is None:
         raise ValueError(f"not a tcp endpoint: {endpoint}")
     return parts.hostname, parts.port
+
+
+def is_loopback_endpoint(endpoint: str) -> bool:
+    """The suite's own judgement of an endpoint (independent of any build's code): ``ipc://`` and
+    ``inproc://`` are local; ``tcp://`` must name a loopback address. Wildcards and names are not loopback."""
+    parts = urlsplit(endpoint)
+    if parts.scheme in ("ipc", "inproc"):
+        return True
+    if parts.scheme != "tcp":
+        return False
+    host = parts.netloc.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint_port(endpoint: str) -> int | None:
+    """The TCP port of a ``tcp://host:port`` endpoint, or None for other transports."""
+    parts = urlsplit(endpoint)
+    port = parts.netloc.rpartition(":")[2]
+    return int(port) if parts.scheme == "tcp" and port.isdigit() else None
 
 
 def relay_for(endpoint: str, directory: Path) -> CaptureRelay:

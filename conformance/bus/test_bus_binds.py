@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aico_secure.probes.bus import RecordingSink
+from aico_secure.probes.bus import RecordingSink, endpoint_port, is_loopback_endpoint
 from aico_secure.probes.listeners import own_listeners, tcp_listeners
 from aico_secure.target.bus import BusCapability
-from aico_secure.transport.bus.endpoints import is_loopback_endpoint, split_tcp
 
 
 @pytest.mark.requirement("AICO-BUS-005")
@@ -21,7 +20,7 @@ def test_bus_binds_loopback_only(bus: BusCapability, tmp_path: Path,
     try:
         reported = [*broker.bound_endpoints(), broker.publish_endpoint, broker.subscribe_endpoint]
         opened = [x for x in own_listeners() if (x.host, x.port) not in before]
-        ports = {split_tcp(e)[1] for e in reported if e.startswith("tcp://")}
+        ports = {p for p in map(endpoint_port, reported) if p is not None}
         kernel = [x for x in tcp_listeners() if x.port in ports]
     finally:
         broker.stop()

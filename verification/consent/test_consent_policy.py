@@ -8,7 +8,7 @@ import pytest
 
 from aico_secure.audit.events import AuditEvent
 from aico_secure.consent import ConsentManager, ConsentStateCorrupt, DataAccess, InvalidConsentRequest, policy
-from aico_secure.consent.errors import PermissionDenied
+from aico_secure.consent.errors import ConsentError, PermissionDenied
 from aico_secure.consent.records import SealedRecordFile
 from aico_secure.consent.state import STATE_NAME
 from aico_secure.keys import Keyring
@@ -127,3 +127,13 @@ def test_data_access_keeps_categories_apart_and_audits_both_ways(session: Refere
     assert ("data_access", "read", "denied") in kinds and ("consent", "check", "denied") in kinds
     reopened = SealedRecordFile(session, tmp_path / "c" / "records.sealed")
     assert reopened.get("profile/same-name") == b"profile"
+
+
+def test_a_closed_record_file_refuses_writes_and_keeps_the_data(session: ReferenceKeySession,
+                                                                tmp_path: Path) -> None:
+    records = SealedRecordFile(session, tmp_path / "r.sealed")
+    records.put("a", b"1")
+    records.close()
+    with pytest.raises(ConsentError):
+        records.put("b", b"2")
+    assert SealedRecordFile(session, tmp_path / "r.sealed").get("a") == b"1"
