@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from aico_secure.gateway import schemas
-from aico_secure.gateway.errors import SrpError, TokenRejected, UserExistsError
+from aico_secure.gateway.errors import RefreshReplayed, SrpError, TokenRejected, UserExistsError
 from aico_secure.gateway.middleware import BodyLimit, SecurityHeaders
 from aico_secure.gateway.runtime import GatewayRuntime
 from aico_secure.gateway.srp import DEFAULT_GROUP
@@ -102,11 +102,11 @@ class GatewayApi:
     async def register(self, request: Request) -> Response:
         body = await json_body(request, schemas.REGISTER)
         address = self.address(request)
-        wait = self.rt.rates.auth_attempt("(enrol)", address)
-        if wait:
-            raise RequestRejected(429, "too_many_requests", "too many enrolment requests", retry_after=wait)
         if not self.rt.is_enrolment_token(_bearer(request)):
             self.rt.audit.enrol(body["username"], address, "denied", "bad_enrolment_credential")
+            wait = self.rt.rates.address_attempt(address)  # only refused attempts spend the budget
+            if wait:
+                raise RequestRejected(429, "too_many_requests", "too many enrolment requests", retry_after=wait)
             raise RequestRejected(401, "unauthorized", "enrolment needs the gateway's enrolment credential")
         try:
             self.rt.state.users.enrol(body["username"], DEFAULT_GROUP, bytes.fromhex(body["salt"]),
@@ -135,11 +135,14 @@ class GatewayApi:
     async def refresh(self, request: Request) -> Response:
         body = await json_body(request, schemas.REFRESH)
         address = self.address(request)
-        wait = self.rt.rates.auth_attempt("(refresh)", address)
+        wait = self.rt.rates.address_attempt(address)
         if wait:
             raise RequestRejected(429, "too_many_requests", "too many refresh requests", retry_after=wait)
         try:
             claims, tokens = self.rt.tokens.refresh(body["refresh_token"])
+        except RefreshReplayed as exc:
+            self.rt.audit.token("token_revoke", exc.subject, address, "success", "refresh_reuse")
+            raise RequestRejected(401, "unauthorized", str(exc)) from None
         except TokenRejected as exc:
             self.rt.audit.token("token_refresh", "(unknown)", address, "failure", "rejected")
             raise RequestRejected(401, "unauthorized", str(exc)) from None
@@ -159,16 +162,18 @@ class GatewayApi:
         return JSONResponse({"username": claims.sub, "expires_at": claims.exp})
 
     # ---- data and consent: every access goes through the consent service ----------------------------------
-    def _consent(self, request: Request) -> tuple[ConsentService, Actor]:
+    def _consent(self, request: Request, category: str) -> tuple[ConsentService, Actor]:
         claims = self.authenticate(request)
         if self.rt.consent is None:
             raise RequestRejected(503, "service_unavailable", "no consent service: data routes are closed")
+        if category and category not in self.rt.consent.categories():
+            raise RequestRejected(400, "invalid_request", "unknown data category")
         return self.rt.consent, Actor(USER_PREFIX + claims.sub, "user_data")
 
     async def data_get(self, request: Request) -> Response:
         params = path_params(request, schemas.DATA_PATH)
         await no_body(request)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, params["category"])
         value = _consented(lambda: consent.read(actor, params["category"], params["key"]))
         if value is None:
             raise RequestRejected(404, "not_found", "no such record")
@@ -177,26 +182,26 @@ class GatewayApi:
     async def data_put(self, request: Request) -> Response:
         params = path_params(request, schemas.DATA_PATH)
         body = await json_body(request, schemas.DATA_PUT)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, params["category"])
         _consented(lambda: consent.write(actor, params["category"], params["key"], body["value"].encode()))
         return Response(status_code=204)
 
     async def data_delete(self, request: Request) -> Response:
         params = path_params(request, schemas.DATA_PATH)
         await no_body(request)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, params["category"])
         _consented(lambda: consent.delete(actor, params["category"], params["key"]))
         return Response(status_code=204)
 
     async def grants_list(self, request: Request) -> Response:
         await no_body(request)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, "")
         return JSONResponse({"grants": [_grant_json(g) for g in consent.active_grants(actor.id)]})
 
     async def grant_put(self, request: Request) -> Response:
         params = path_params(request, schemas.GRANT_PATH)
         body = await json_body(request, schemas.GRANT_PUT)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, params["category"])
         operation = _operation(params["operation"])
         grant = _consented(lambda: consent.grant(actor, actor, params["category"], operation,
                                                  ttl_seconds=float(body["ttl_seconds"])))
@@ -205,7 +210,7 @@ class GatewayApi:
     async def grant_delete(self, request: Request) -> Response:
         params = path_params(request, schemas.GRANT_PATH)
         await no_body(request)
-        consent, actor = self._consent(request)
+        consent, actor = self._consent(request, params["category"])
         operation = _operation(params["operation"])
         _consented(lambda: consent.revoke(actor, actor.id, params["category"], operation))
         return Response(status_code=204)
@@ -224,13 +229,14 @@ def _grant_json(grant: Grant) -> dict[str, Any]:
 
 
 def _consented(action: Callable[[], T]) -> T:
-    """Run one consent-guarded operation, mapping its refusals to 403 (no consent) and 400 (unknown category)."""
+    """Run one consent-guarded operation, mapping its refusals: 403 (no live grant), 400 (a request the consent
+    service calls malformed)."""
     try:
         return action()
     except AccessDenied:
         raise RequestRejected(403, "forbidden", "no live consent grant for this category and operation") from None
     except ValueError:
-        raise RequestRejected(400, "invalid_request", "unknown data category") from None
+        raise RequestRejected(400, "invalid_request", "the consent service refused the request as malformed") from None
 
 
 def _guarded(handler: Handler) -> Handler:

@@ -17,6 +17,14 @@ class TokenRejected(GatewayError):
     """A token failed authentication, is of the wrong type or audience, expired, or was revoked."""
 
 
+class RefreshReplayed(TokenRejected):
+    """A spent refresh token was shown again; its whole session has been revoked. ``subject`` is the user."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__("refresh token already used; the session is revoked")
+        self.subject = subject
+
+
 class GatewayStateError(GatewayError):
     """The gateway's sealed state on disk is missing a part, fails authentication or is malformed."""
 

@@ -132,8 +132,12 @@ class RequestRates:
         return max(1.0, reset - time.time())
 
     def auth_attempt(self, identity: str, address: str) -> float:
-        return max(self._hit(self._per_address, "auth-address", address),
-                   self._hit(self._per_identity, "auth-identity", identity))
+        """A login challenge: counts against the client address and the identity."""
+        return max(self.address_attempt(address), self._hit(self._per_identity, "auth-identity", identity))
+
+    def address_attempt(self, address: str) -> float:
+        """An unauthenticated request not tied to one identity (refresh, refused enrolment)."""
+        return self._hit(self._per_address, "auth-address", address_key(address))
 
     def api_call(self, user: str) -> float:
         return self._hit(self._per_user, "api-user", user)

@@ -26,7 +26,7 @@ from typing import Literal
 from aico_secure import envelope
 from aico_secure.envelope import RecordContext
 from aico_secure.errors import AicoSecureError
-from aico_secure.gateway.errors import TokenRejected
+from aico_secure.gateway.errors import RefreshReplayed, TokenRejected
 from aico_secure.gateway.revocation import RevocationList
 from aico_secure.gateway.sealed import PURPOSE
 from aico_secure.keys import UnlockedKeyring
@@ -140,21 +140,28 @@ class TokenService:
             try:
                 claims = self.verify(refresh_token, "refresh")
             except TokenRejected:
-                self._revoke_session_of_replayed(refresh_token)
+                replayed = self._revoke_session_of_replayed(refresh_token)
+                if replayed is not None:
+                    raise RefreshReplayed(replayed) from None
                 raise
             self._revocations.revoke("jti:" + claims.jti, claims.exp)
             return claims, self.issue(claims.sub, claims.sid)
 
-    def _revoke_session_of_replayed(self, refresh_token: str) -> None:
+    def _revoke_session_of_replayed(self, refresh_token: str) -> str | None:
+        """If ``refresh_token`` is authentic, unexpired and already spent, revoke its session and return its
+        user; otherwise None."""
         try:
             sealed = _unb64(refresh_token[len(PREFIX):])
             raw = json.loads(envelope.open_with(lambda kid: self._keyring.data_key(PURPOSE, kid), sealed,
                                                 self._context("refresh")))
             claims = self._claims(raw)
         except (binascii.Error, ValueError, AicoSecureError, TokenRejected):
-            return
-        if self._revocations.is_revoked("jti:" + claims.jti) and claims.exp > self._clock():
+            return None
+        if self._revocations.is_revoked("jti:" + claims.jti) and claims.exp > self._clock() \
+                and claims.aud == self.audience:
             self.revoke_session(claims.sid)
+            return claims.sub
+        return None
 
     def revoke_session(self, session_id: str) -> None:
         """Every token of the session, access and refresh, is refused from now on (and after a restart)."""

@@ -137,13 +137,13 @@ class BusProbe:
         return self.curve("wrong-server-key", kind, creds.public_key, creds.secret_key.reveal(), impostor,
                           subscribe=subscribe)
 
-    def null(self, kind: int, *, subscribe: Sequence[bytes] = ()) -> ProbeClient:
-        return self._client("null-mechanism", kind, None, lambda sock: None, subscribe)
+    def null(self, kind: int, *, endpoint: str | None = None, subscribe: Sequence[bytes] = ()) -> ProbeClient:
+        return self._client("null-mechanism", kind, endpoint, lambda sock: None, subscribe)
 
-    def plain(self, kind: int, *, subscribe: Sequence[bytes] = ()) -> ProbeClient:
+    def plain(self, kind: int, *, endpoint: str | None = None, subscribe: Sequence[bytes] = ()) -> ProbeClient:
         def setup(sock: zmq.Socket[bytes]) -> None:
             sock.plain_username, sock.plain_password = b"admin", b"admin"
-        return self._client("plain-mechanism", kind, None, setup, subscribe)
+        return self._client("plain-mechanism", kind, endpoint, setup, subscribe)
 
     def discard(self, client: ProbeClient) -> None:
         """Close one probe client now (e.g. to stop a refused client from retrying)."""
@@ -248,6 +248,16 @@ def is_loopback_endpoint(endpoint: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def reachable_form(endpoint: str) -> str:
+    """How a local client reaches a bound endpoint: a wildcard bind (``0.0.0.0``, ``*``, ``::``) via loopback."""
+    parts = urlsplit(endpoint)
+    if parts.scheme == "tcp":
+        host, _sep, port = parts.netloc.rpartition(":")
+        if host in ("*", "0.0.0.0", "[::]", "::"):  # noqa: S104 - recognising a wildcard, not binding one
+            return f"tcp://127.0.0.1:{port}"
+    return endpoint
 
 
 def endpoint_port(endpoint: str) -> int | None:

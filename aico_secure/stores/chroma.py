@@ -16,6 +16,9 @@ SQLite file, which is also what makes deletion final (Chroma keeps deleted items
 files until then).
 
 Offline: ``anonymized_telemetry=False``, no embedding function (embeddings are always passed in).
+
+Heap: Chroma persists HNSW capacity it never initialised, i.e. old heap contents of this process, into
+``data_level0.bin``; opening the store turns on glibc malloc perturbation (``aico_secure.stores.heap``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from aico_secure.keys import UnlockedKeyring
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
 from aico_secure.stores.errors import InvalidRecordError, StoreError, StoreIntegrityError
+from aico_secure.stores.heap import harden_heap
 from aico_secure.stores.interface import (
     MAX_DOCUMENT_BYTES,
     VectorStore,
@@ -179,6 +183,7 @@ class ChromaStore(VectorStore):
                 raise StoreIntegrityError(f"chroma store {directory}: this keyring has no chroma data key")
             _probe_sqlite(directory, keyring, beta)
         directory.mkdir(parents=True, exist_ok=True)
+        harden_heap()  # Chroma writes uninitialised HNSW capacity to disk: see aico_secure.stores.heap
         store = cls(cls._client_for(directory), directory, keyring, log, beta)
         try:
             store._load_generation(create=not exists)

@@ -15,7 +15,17 @@ import pytest
 import zmq
 
 from aico_secure.conform.checks import find_leaks
-from aico_secure.probes.bus import BusProbe, ProbeClient, ProbePair, exchange, has_marker, payloads
+from aico_secure.probes.bus import (
+    BusProbe,
+    ProbeClient,
+    ProbePair,
+    RecordingSink,
+    exchange,
+    has_marker,
+    payloads,
+    reachable_form,
+)
+from aico_secure.probes.listeners import own_listeners
 from aico_secure.target.bus import BusBroker, BusCapability
 
 
@@ -42,6 +52,37 @@ def _probe_refused(probe: BusProbe, pair: ProbePair, make_sub: Callable[[], Prob
 def test_bus_non_curve_clients_get_nothing(probe: BusProbe, pair: ProbePair, mechanism: str) -> None:
     make = probe.null if mechanism == "null" else probe.plain
     _probe_refused(probe, pair, lambda: make(zmq.SUB, subscribe=[b""]), lambda: make(zmq.PUB))
+
+
+@pytest.mark.requirement("AICO-BUS-001")
+def test_bus_every_listener_refuses_null_clients(bus: BusCapability, tmp_path: Path,
+                                                 evidence: Callable[[str, object], None]) -> None:
+    """Not only the documented endpoints: every socket the build bound, reported or found in the kernel table."""
+    before = {(x.host, x.port) for x in own_listeners()}
+    broker = bus.start(tmp_path / "bus-listeners", audit=RecordingSink())
+    probe = BusProbe(broker)
+    try:
+        found = [*broker.bound_endpoints(), broker.publish_endpoint, broker.subscribe_endpoint]
+        for x in own_listeners():
+            if (x.host, x.port) not in before:
+                found.append(f"tcp://[{x.host}]:{x.port}" if ":" in x.host else f"tcp://{x.host}:{x.port}")
+        endpoints = sorted({reachable_form(e) for e in found})
+        evidence("endpoints probed with NULL clients", endpoints)
+        pair = ProbePair.enroll(broker, probe)
+        subs = [probe.null(zmq.SUB, endpoint=e, subscribe=[b""]) for e in endpoints]
+        pubs = [probe.null(zmq.PUB, endpoint=e) for e in endpoints]
+        received = exchange(
+            [(pair.pub, [b"probe.news", b"allowed-payload"])] + [(p, [b"probe.news", b"intruder"]) for p in pubs],
+            [pair.sub, *subs], done=lambda r: has_marker(r, pair.sub.name, b"allowed-payload"), settle=0.3)
+        assert has_marker(received, pair.sub.name, b"allowed-payload"), "positive control: allowed pair got nothing"
+        assert not has_marker(received, pair.sub.name, b"intruder"), "a NULL publisher got a message through"
+        leaked = [s.name for s in subs if payloads(received, s.name)]
+        assert not leaked, f"NULL subscribers received bus traffic on {leaked}"
+        accepted = [c.name for c in subs + pubs if c.handshake_succeeded]
+        assert not accepted, f"a bus socket completed a NULL handshake: {accepted} (endpoints {endpoints})"
+    finally:
+        probe.close()
+        broker.stop()
 
 
 @pytest.mark.requirement("AICO-BUS-002")

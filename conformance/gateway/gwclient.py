@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import srp
+from srp import _pysrp
 
 from aico_secure.target.gateway import RunningGateway
 
@@ -58,8 +59,6 @@ def group_named(name: str) -> Group:
         raise AssertionError(f"gateway offered SRP group {name!r}; the suite accepts RFC 5054 groups of >= "
                              f"{MIN_GROUP_BITS} bits: {sorted(_GROUPS)}")
     if not group.N:
-        from srp import _pysrp  # the package's own constants, not ours
-
         n, g = _pysrp.get_ng(group.srp_args["ng_type"], None, None)
         group = Group(group.name, n, g, group.srp_args)
     return group
@@ -111,7 +110,8 @@ class SuiteClient:
         self.ca_path.write_bytes(gateway.ca_pem)
         self.context = self.tls_context()
         self._http = self._new_http()
-        srp.rfc5054_enable(True)
+        srp.rfc5054_enable(True)  # each backend has its own switch
+        _pysrp.rfc5054_enable(True)
 
     def tls_context(self, *, maximum: ssl.TLSVersion | None = None) -> ssl.SSLContext:
         """Trusts only the gateway's CA and checks the host name; allows TLS 1.2 and 1.3 unless ``maximum`` so
@@ -187,7 +187,7 @@ class SuiteClient:
         assert hash_alg is not None, \
             f"gateway offered SRP hash {challenge.get('hash')!r}; need one of {sorted(_HASHES)}"
         salt, big_b = bytes.fromhex(challenge["salt"]), bytes.fromhex(_even(challenge["B"]))
-        user = srp.User(username, password, hash_alg=hash_alg, **group.srp_args)
+        user = _backend(salt).User(username, password, hash_alg=hash_alg, **group.srp_args)
         _, big_a = user.start_authentication()
         if client_public is None:
             proof = user.process_challenge(salt, big_b)
@@ -205,6 +205,13 @@ class SuiteClient:
             user.verify_session(bytes.fromhex(str(body.get("server_proof", ""))))
             outcome.server_proof_ok = bool(user.authenticated())
         return outcome
+
+
+def _backend(salt: bytes) -> Any:
+    """The ``srp`` package's fast C backend reads the salt as a big number, so a salt with a leading zero byte
+    loses it (and the login fails for a correct server); its pure-Python backend keeps the salt as the RFC's
+    byte string. The slow one is used only for those salts (1 in 256)."""
+    return _pysrp if salt[:1] == b"\0" else srp
 
 
 def _even(hex_text: str) -> str:

@@ -141,3 +141,49 @@ def test_data_routes_fail_closed_without_consent(running: ReferenceRunningGatewa
         session = client.login("hank", "pw")
         response = client.get("/v1/data/profile/name", session)
     assert response.status_code == 503
+
+
+def test_suite_client_logs_in_with_a_leading_zero_salt(running: ReferenceRunningGateway) -> None:
+    """RFC 5054 salts are byte strings: one starting with 0x00 must work (the `srp` C backend mishandles it, so
+    the suite's client falls back to the package's pure-Python backend for such salts)."""
+    from conformance.gateway.gwclient import SuiteClient
+
+    salt = b"\0" + new_salt()[1:]
+    body = {"username": "ivy", "salt": salt.hex(),
+            "verifier": format(compute_verifier(DEFAULT_GROUP, salt, "ivy", "pw-ivy"), "x")}
+    with _http(running) as http:
+        token = {"authorization": f"Bearer {running.runtime.enrolment_token()}"}
+        assert http.post("/v1/auth/register", json=body, headers=token).status_code == 201
+    with SuiteClient(running) as client:
+        outcome = client.login("ivy", "pw-ivy")
+    assert outcome.status == 200 and outcome.server_proof_ok
+    with running.client() as ours:
+        assert ours.login("ivy", "pw-ivy").username == "ivy"
+
+
+def test_data_routes_go_through_consent(session: ReferenceKeySession, tmp_path: Path, events: Events) -> None:
+    from aico_secure.reference.consent import ReferenceConsent
+
+    clock = Clock()
+    gateway = ReferenceGateway(consent=ReferenceConsent()).start(session, tmp_path / "gwc", audit=events, clock=clock)
+    try:
+        gateway.register("jo", "pw-jo")
+        with gateway.client() as client:
+            auth = {"authorization": f"Bearer {client.login('jo', 'pw-jo').access_token}"}
+            http = client._http  # raw requests through the client's pinned connection
+            assert http.put("/v1/data/profile/name", json={"value": "Jo"}, headers=auth).status_code == 403
+            for operation in ("write", "read"):
+                grant = http.put(f"/v1/consent/grants/profile/{operation}", json={"ttl_seconds": 60}, headers=auth)
+                assert grant.status_code == 201
+            assert http.put("/v1/data/profile/name", json={"value": "Jo"}, headers=auth).status_code == 204
+            assert http.get("/v1/data/profile/name", headers=auth).json() == {"value": "Jo"}
+            assert http.get("/v1/data/health/name", headers=auth).status_code == 403  # other category
+            assert http.get("/v1/data/nonsense/name", headers=auth).status_code == 400
+            assert http.delete("/v1/consent/grants/profile/read", headers=auth).status_code == 204
+            assert http.get("/v1/data/profile/name", headers=auth).status_code == 403  # revoked: next access
+            http.put("/v1/consent/grants/profile/read", json={"ttl_seconds": 60}, headers=auth)
+            clock.advance(61)
+            assert http.get("/v1/data/profile/name", headers=auth).status_code == 403  # the grant expired
+    finally:
+        gateway.stop()
+    assert any(e.category == "consent" for e in events.events), "consent decisions must reach the audit sink"

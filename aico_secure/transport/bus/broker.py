@@ -169,8 +169,8 @@ class Broker:
         return self._thread.is_alive() and self.failure is None
 
     def bound_endpoints(self) -> list[str]:
-        """What libzmq reports it bound (``LAST_ENDPOINT``), not what was asked for."""
-        return [self._bound["publish"], self._bound["subscribe"]]
+        """Every endpoint a broker socket is bound to, as libzmq reports it (``LAST_ENDPOINT``)."""
+        return list(self._bound.values())
 
     # ---- enrollment and rotation ------------------------------------------------------------------------------
     def enroll(self, component: str, *, publish: Collection[str] = (),
@@ -349,12 +349,15 @@ class Broker:
                 self.stats.denied_publish += 1
                 self._emit("auth", "publish", entry.component, "denied", topic, {"reason": "topic-not-granted"})
                 continue
-            try:
-                backend.send(frames[0], zmq.SNDMORE | zmq.NOBLOCK, copy=False)
-                backend.send(frames[1], zmq.NOBLOCK, copy=False)
-                self.stats.forwarded += 1
-            except zmq.Again:
-                pass  # XPUB drops for slow subscribers at their high-water mark; nothing to undo
+            self._forward(backend, frames[0], frames[1])
+
+    def _forward(self, backend: zmq.Socket[bytes], topic: zmq.Frame, payload: zmq.Frame) -> None:
+        try:
+            backend.send(topic, zmq.SNDMORE | zmq.NOBLOCK, copy=False)
+            backend.send(payload, zmq.NOBLOCK, copy=False)
+            self.stats.forwarded += 1
+        except zmq.Again:
+            pass  # XPUB drops for slow subscribers at their high-water mark; nothing to undo
 
     def _may_publish(self, entry: Enrollment, topic: str) -> bool:
         return may_publish(entry.publish, topic)
