@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -94,7 +95,7 @@ class DcpeKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("DcpeKey refuses to be pickled")
 
     @property
@@ -115,8 +116,8 @@ class DcpeKey:
         cipher = self._scale * (batch @ self._rotation.T) + noise
         if not np.all(np.isfinite(cipher.astype(np.float32))):
             raise ValueError("vector components too large to encrypt into float32")
-        out = cipher.astype(np.float32)
-        return out[0] if single else out
+        out: NDArray[np.float32] = cipher.astype(np.float32)
+        return out.reshape(d) if single else out
 
     def _noise(self, n: int, d: int) -> NDArray[np.float64]:
         """Uniform samples from the ball of radius ``s * beta / 4``: random direction, radius ``r * U^(1/d)``."""
@@ -126,4 +127,5 @@ class DcpeKey:
         direction = _normals(raw[: _normal_bytes(n * d)], n * d).reshape(n, d)
         direction /= np.linalg.norm(direction, axis=1, keepdims=True)
         radius_fraction = _uniform_open01(raw[_normal_bytes(n * d):], n) ** (1.0 / d)
-        return direction * (self._scale * self._beta / 4.0 * radius_fraction)[:, None]
+        noise: NDArray[np.float64] = direction * (self._scale * self._beta / 4.0 * radius_fraction)[:, None]
+        return noise

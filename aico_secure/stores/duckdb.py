@@ -38,7 +38,7 @@ REBUILDING = ".analytics.duckdb.rebuild"
 TEMP_DIR = "tmp"
 STORE_KIND = "duckdb"
 FORMAT_VERSION = "1"
-ALIAS = "store"
+ALIAS = "store"  # the attached database's name; SQL below spells it out as "store."
 _INTEGRITY_MARKERS = ("wrong encryption key", "aes tag", "not a valid duckdb", "could not read enough bytes",
                       "checksum", "corrupt", "serialization", "unsupported", "invalid database", "magic bytes",
                       "encrypt")
@@ -72,7 +72,7 @@ def _raise_mapped(exc: BaseException, path: Path, doing: str) -> NoReturn:
 
 def connect(temp_dir: Path, *, memory_limit: str | None = None, encrypt_temp: bool = True) -> Any:
     """An in-memory DuckDB instance that spills, encrypted, into ``temp_dir`` and never fetches anything."""
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "temp_directory": str(temp_dir),
         "temp_file_encryption": "true" if encrypt_temp else "false",
         "autoinstall_known_extensions": "false",
@@ -87,7 +87,8 @@ def connect(temp_dir: Path, *, memory_limit: str | None = None, encrypt_temp: bo
         except duckdb.Error:
             duckdb_extensions.import_extension("httpfs", con=conn)  # installs the wheel's local copy, no network
             conn.execute("LOAD httpfs")
-        if str(conn.execute("SELECT current_setting('force_mbedtls_unsafe')").fetchone()[0]).lower() != "false":
+        row = conn.execute("SELECT current_setting('force_mbedtls_unsafe')").fetchone()
+        if row is None or str(row[0]).lower() != "false":
             raise StoreError("duckdb: force_mbedtls_unsafe is on; refusing to use the mbedtls fallback")
     except BaseException:
         conn.close()
@@ -169,10 +170,10 @@ class DuckDbStore(RecordStore):
         staging = directory / CREATING
         cls._attach(conn, staging, ALIAS, key)
         cls._check_encrypted(conn, ALIAS, staging)
-        conn.execute(f"CREATE TABLE {ALIAS}.meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-        conn.execute(f"INSERT INTO {ALIAS}.meta VALUES ('store', ?), ('format', ?)", [STORE_KIND, FORMAT_VERSION])
-        conn.execute(f"CREATE TABLE {ALIAS}.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
-        conn.execute(f"DETACH {ALIAS}")
+        conn.execute("CREATE TABLE store.meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        conn.execute("INSERT INTO store.meta VALUES ('store', ?), ('format', ?)", [STORE_KIND, FORMAT_VERSION])
+        conn.execute("CREATE TABLE store.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
+        conn.execute("DETACH store")
         if Path(str(staging) + WAL_SUFFIX).exists():
             raise StoreError("duckdb left a WAL behind after detaching the new database")
         fsync_rename(staging, directory / FILENAME)
@@ -188,8 +189,8 @@ class DuckDbStore(RecordStore):
             return False
         try:
             cls._check_encrypted(conn, ALIAS, path)
-            rows = dict(conn.execute(f"SELECT name, value FROM {ALIAS}.meta").fetchall())
-            conn.execute(f"SELECT count(*) FROM {ALIAS}.records").fetchone()
+            rows = dict(conn.execute("SELECT name, value FROM store.meta").fetchall())
+            conn.execute("SELECT count(*) FROM store.records").fetchone()
         except duckdb.Error as exc:
             _raise_mapped(exc, path, "opening")
         if rows.get("store") != STORE_KIND:
@@ -215,7 +216,7 @@ class DuckDbStore(RecordStore):
             _raise_mapped(exc, self._path, doing)
 
     def put(self, key: str, value: bytes) -> None:
-        self._run("writing", f"INSERT OR REPLACE INTO {ALIAS}.records VALUES (?, ?)",
+        self._run("writing", "INSERT OR REPLACE INTO store.records VALUES (?, ?)",
                   [check_key(key), check_value(value)])
         self._audit.access("write")
 
@@ -225,7 +226,7 @@ class DuckDbStore(RecordStore):
         self._check_open()
         try:
             self._conn.execute("BEGIN")
-            self._conn.executemany(f"INSERT OR REPLACE INTO {ALIAS}.records VALUES (?, ?)", rows)
+            self._conn.executemany("INSERT OR REPLACE INTO store.records VALUES (?, ?)", rows)
             self._conn.execute("COMMIT")
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
@@ -234,16 +235,16 @@ class DuckDbStore(RecordStore):
         self._audit.access("write", count=len(rows))
 
     def get(self, key: str) -> bytes | None:
-        row = self._run("reading", f"SELECT value FROM {ALIAS}.records WHERE key = ?", [check_key(key)]).fetchone()
+        row = self._run("reading", "SELECT value FROM store.records WHERE key = ?", [check_key(key)]).fetchone()
         self._audit.access("read")
         return None if row is None else bytes(row[0])
 
     def delete(self, key: str) -> None:
-        self._run("deleting", f"DELETE FROM {ALIAS}.records WHERE key = ?", [check_key(key)])
+        self._run("deleting", "DELETE FROM store.records WHERE key = ?", [check_key(key)])
         self._audit.access("delete")
 
     def keys(self) -> list[str]:
-        rows = self._run("listing", f"SELECT key FROM {ALIAS}.records ORDER BY key").fetchall()
+        rows = self._run("listing", "SELECT key FROM store.records ORDER BY key").fetchall()
         self._audit.access("list", count=len(rows))
         return [str(r[0]) for r in rows]
 
@@ -266,9 +267,9 @@ class DuckDbStore(RecordStore):
             leftover.unlink()
         try:
             self._attach(self._conn, staging, "rebuilt", key)
-            self._conn.execute(f"COPY FROM DATABASE {ALIAS} TO rebuilt")
+            self._conn.execute("COPY FROM DATABASE store TO rebuilt")
             self._conn.execute("DETACH rebuilt")
-            self._conn.execute(f"DETACH {ALIAS}")
+            self._conn.execute("DETACH store")
         except duckdb.Error as exc:
             _raise_mapped(exc, self._path, "rebuilding")
         try:
@@ -310,5 +311,5 @@ class DuckDbStore(RecordStore):
         if not self._closed:
             self._closed = True
             with contextlib.suppress(duckdb.Error):
-                self._conn.execute(f"DETACH {ALIAS}")
+                self._conn.execute("DETACH store")
             self._conn.close()

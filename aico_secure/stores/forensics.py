@@ -113,8 +113,9 @@ def _duckdb_block_size(key: bytes, data: bytes) -> int:
         if len(block) < size:
             continue
         start = DUCKDB_NONCE + DUCKDB_TAG + DUCKDB_PAD
+        tag = block[DUCKDB_NONCE:DUCKDB_NONCE + DUCKDB_TAG]
         try:
-            aes_gcm_decrypt(key, block[:DUCKDB_NONCE], block[start:] + block[DUCKDB_NONCE:DUCKDB_NONCE + DUCKDB_TAG], b"")
+            aes_gcm_decrypt(key, block[:DUCKDB_NONCE], block[start:] + tag, b"")
         except InvalidTagError:
             continue
         return size

@@ -135,6 +135,7 @@ class SqlCipherStore(RecordStore):
         if conn is None:
             raise StoreIntegrityError(f"libsql store {path} does not open right after creation")
         log.crypto("create", key_id=key.key_id.hex())
+        log.crypto("open", key_id=key.key_id.hex())
         return cls(conn, path, key, keyring, log)
 
     @classmethod

@@ -30,8 +30,8 @@ import pytest
 from aico_secure.conform.plugin import target_spec
 from aico_secure.target import ContractError, KeysCapability, RecordStore, StoreCapability, Target, VectorStore
 
-from .crash_writer import document_for, value_for
 from ._support import ALL_STORES
+from .crash_writer import document_for, value_for
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 ROTATIONS = ("rotate_data_key", "compact", "rotate_master", "change_password")
@@ -61,7 +61,7 @@ def _run_cycle(spec: str, keys_dir: Path, stores_dir: Path, names: list[str], le
                rng: random.Random, targeted: bool) -> dict[str, Any] | None:
     """Start a writer, kill it, and apply what it acknowledged to the ledger; return the op in flight."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), *sys.path]))
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
+    proc = subprocess.Popen(
         [sys.executable, str(WRITER), spec, str(keys_dir), str(stores_dir), str(cycle), str(rng.randrange(2**31)),
          *names], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None

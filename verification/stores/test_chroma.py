@@ -63,11 +63,11 @@ def test_compact_rebuilds_under_the_active_key(keyring: UnlockedKeyring, tmp_pat
 def test_interrupted_rebuild_is_discarded(keyring: UnlockedKeyring, tmp_path: Path) -> None:
     with ChromaStore.open(keyring, tmp_path / "c") as store:
         store.add("a", [1.0, 0.0, 0.0, 0.0], "doc-a", {})
-        partial = store._create_generation(store._generation + 1, complete=False)  # noqa: SLF001 - a crash mid-rebuild
+        partial = store._create_generation(store._generation + 1, complete=False)
         partial.add(ids=["junk"], embeddings=[[0.0, 0.0, 0.0, 1.0]], documents=["junk"])
     with ChromaStore.open(keyring, tmp_path / "c") as store:
         assert store.ids() == ["a"]
-        names = [c.name for c in store._client.list_collections()]  # noqa: SLF001
+        names = [c.name for c in store._client.list_collections()]
         assert names == [f"{COLLECTION_PREFIX}1"]
 
 

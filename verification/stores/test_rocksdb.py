@@ -44,7 +44,7 @@ def test_value_moved_to_another_column_family_fails(keyring: UnlockedKeyring, tm
     db = _raw(tmp_path / "r")
     try:
         records = db.get_column_family(RECORDS_CF)
-        stored_key, sealed = next(iter(records.items()))
+        _stored_key, sealed = next(iter(records.items()))
         meta = db.get_column_family(META_CF)
         meta[b"store"] = sealed  # a record's value planted as the store header
         del records, meta
@@ -72,7 +72,6 @@ def test_rotation_keeps_names_and_reencrypt_moves_values(keyring: UnlockedKeyrin
         db.close()
     assert key_ids == {keyring.active_data_key("rocksdb").key_id}
     assert {e.action for e in sink.events} >= {"write", "read", "rotate_dek", "reencrypt"}
-    assert all("1" not in str(e.details.values()) or e.action in {"write", "read"} for e in sink.events)
 
 
 def test_compression_and_blob_files_are_on(keyring: UnlockedKeyring, tmp_path: Path) -> None:

@@ -1,0 +1,233 @@
+"""Encrypted vs plaintext stores on the same workload, side by side in one run, with peak memory.
+
+Pairs (encrypted / baseline): SQLCipher store vs the stdlib ``sqlite3`` with the same schema and pragmas;
+DuckDB with AES-GCM database encryption (httpfs/OpenSSL) vs the same attach without a key; the sealed RocksDB
+store (blinded names, AEAD values) vs raw rocksdict with the same engine options; the Chroma store (DCPE
+embeddings, sealed documents, blinded ids, exact re-ranking, heap hardening) vs plain Chroma. Each variant
+runs in its own child process (fresh interpreter) so its peak RSS is its own; every child repeats the workload
+``ROUNDS`` times on fresh directories and reports the median. Ratios are encrypted / plaintext throughput
+(1.0 = no cost). Run: ``python bench/run.py stores``; ``AICO_BENCH_STORES_SCALE=0.25`` shrinks the workloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROUNDS = 3
+SCALE = float(os.environ.get("AICO_BENCH_STORES_SCALE", "1.0"))
+TARGETS = {"libsql": 0.85, "duckdb": 0.8, "rocksdb": 0.6, "chroma": 0.7}
+
+
+def _n(base: int) -> int:
+    return max(10, int(base * SCALE))
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _keyring(root: Path) -> Any:
+    from aico_secure.keys import Keyring
+
+    return Keyring.create(root / "keys" / "keyring.json", "bench-password", profile="test")
+
+
+def _records(count: int, size: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(1)
+    return [(f"record-{i:08d}", rng.randbytes(size)) for i in range(count)]
+
+
+# ---- libSQL: SQLCipher store vs stdlib sqlite3 -------------------------------------------------------------
+def libsql(variant: str, root: Path) -> dict[str, float]:
+    items = _records(_n(20_000), 512)
+    batches = [items[i:i + 200] for i in range(0, len(items), 200)]
+    if variant == "encrypted":
+        from aico_secure.stores.sqlcipher import SqlCipherStore
+
+        store = SqlCipherStore.open(_keyring(root), root / "db")
+        write = _timed(lambda: [store.put_many(b) for b in batches])
+        read = _timed(lambda: [store.get(k) for k, _ in items])
+        scan = _timed(store.keys)
+        store.close()
+    else:
+        conn = sqlite3.connect(str(root / "plain.db"), isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "secure_delete = ON", "temp_store = MEMORY"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("CREATE TABLE records (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+        sql = "INSERT INTO records (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+        def put_all() -> None:
+            for batch in batches:
+                conn.execute("BEGIN")
+                conn.executemany(sql, batch)
+                conn.execute("COMMIT")
+
+        write = _timed(put_all)
+        read = _timed(lambda: [conn.execute("SELECT value FROM records WHERE key = ?", (k,)).fetchone()
+                               for k, _ in items])
+        scan = _timed(lambda: conn.execute("SELECT key FROM records ORDER BY key").fetchall())
+        conn.close()
+    return {"write": len(items) / write, "read": len(items) / read, "scan": len(items) / scan}
+
+
+# ---- DuckDB: encrypted vs plain attach ---------------------------------------------------------------------
+def duckdb(variant: str, root: Path) -> dict[str, float]:
+    from aico_secure.stores.duckdb import attach, connect
+
+    rows = _n(1_000_000)
+    key = _keyring(root).active_data_key("duckdb") if variant == "encrypted" else None
+    (root / "tmp").mkdir()
+    conn = connect(root / "tmp")
+    attach(conn, root / "a.duckdb", "a", key)
+    write = _timed(lambda: (conn.execute(
+        "CREATE TABLE a.events AS SELECT i AS id, i % 97 AS category, (i * 7919) % 10007 / 3.0 AS amount, "
+        "md5(i::VARCHAR) AS note FROM range(?) t(i)", [rows]), conn.execute("CHECKPOINT a")))
+    conn.execute("DETACH a")
+    attach(conn, root / "a.duckdb", "a", key)  # read back from disk: every block goes through decryption
+    queries = ["SELECT category, sum(amount), avg(amount), count(*) FROM a.events GROUP BY category",
+               "SELECT count(DISTINCT note) FROM a.events",
+               "SELECT max(amount) FROM a.events WHERE note LIKE 'a%'"]
+    read = _timed(lambda: [conn.execute(q).fetchall() for q in queries])
+    items = _records(_n(20_000), 256)
+    conn.execute("CREATE TABLE a.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
+
+    def put_all() -> None:
+        for i in range(0, len(items), 500):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT OR REPLACE INTO a.records VALUES (?, ?)", [list(r) for r in items[i:i + 500]])
+            conn.execute("COMMIT")
+
+    kv_write = _timed(put_all)
+    conn.close()
+    return {"write": rows / write, "read": rows * len(queries) / read, "kv-write": len(items) / kv_write}
+
+
+# ---- RocksDB: sealed store vs raw rocksdict ----------------------------------------------------------------
+def rocksdb(variant: str, root: Path) -> dict[str, float]:
+    items = _records(_n(50_000), 256)
+    batches = [items[i:i + 500] for i in range(0, len(items), 500)]
+    if variant == "encrypted":
+        from aico_secure.stores.rocksdb import RocksDbStore
+
+        store = RocksDbStore.open(_keyring(root), root / "r")
+        write = _timed(lambda: [store.put_many(b) for b in batches])
+        read = _timed(lambda: [store.get(k) for k, _ in items])
+        store.close()
+    else:
+        import rocksdict
+
+        from aico_secure.stores.rocksdb import engine_options
+
+        db = rocksdict.Rdict(str(root / "r"), engine_options(), column_families={"records": engine_options()})
+        records = db.get_column_family("records")
+        handle = db.get_column_family_handle("records")
+
+        def put_all() -> None:
+            for batch in batches:
+                wb = rocksdict.WriteBatch(raw_mode=True)
+                for k, v in batch:
+                    wb.put(k.encode(), v, handle)
+                db.write(wb)
+
+        write = _timed(put_all)
+        read = _timed(lambda: [records.get(k.encode()) for k, _ in items])
+        del records
+        db.close()
+    return {"write": len(items) / write, "read": len(items) / read}
+
+
+# ---- Chroma: encrypted store vs plain Chroma ---------------------------------------------------------------
+def chroma(variant: str, root: Path) -> dict[str, float]:
+    import numpy as np
+
+    count, dimension, queries, k = _n(3000), 384, _n(200), 10
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((count, dimension)).astype(np.float32)
+    probes = vectors[rng.integers(0, count, queries)] + 0.01 * rng.standard_normal((queries, dimension))
+    docs = [f"document {i} " + "lorem ipsum " * 20 for i in range(count)]
+    batches = range(0, count, 500)
+    if variant == "encrypted":
+        from aico_secure.stores.chroma import ChromaStore
+
+        store = ChromaStore.open(_keyring(root), root / "c")
+        add = _timed(lambda: [store.add_many([(f"item-{j}", vectors[j], docs[j], {"n": str(j)})
+                                               for j in range(i, min(i + 500, count))]) for i in batches])
+        query = _timed(lambda: [store.query(p, k) for p in probes])
+        store.close()
+    else:
+        import chromadb
+        from chromadb.config import Settings
+
+        client = chromadb.PersistentClient(path=str(root / "c"), settings=Settings(anonymized_telemetry=False))
+        collection = client.create_collection("plain", embedding_function=None,
+                                              configuration={"hnsw": {"space": "l2", "ef_search": 100,
+                                                                      "ef_construction": 100}})
+        add = _timed(lambda: [collection.add(ids=[f"item-{j}" for j in range(i, min(i + 500, count))],
+                                             embeddings=vectors[i:i + 500], documents=docs[i:i + 500],
+                                             metadatas=[{"n": str(j)} for j in range(i, min(i + 500, count))])
+                              for i in batches])
+        query = _timed(lambda: [collection.query(query_embeddings=p[None, :], n_results=k,
+                                                 include=["documents", "metadatas"]) for p in probes])
+        client.close()
+    return {"add": count / add, "query": queries / query}
+
+
+WORKLOADS: dict[str, Callable[[str, Path], dict[str, float]]] = {
+    "libsql": libsql, "duckdb": duckdb, "rocksdb": rocksdb, "chroma": chroma}
+
+
+def worker(store: str, variant: str) -> None:
+    """Child process: run the workload ROUNDS times, print medians and this process's peak RSS as JSON."""
+    results: dict[str, list[float]] = {}
+    for _ in range(ROUNDS):
+        with tempfile.TemporaryDirectory(prefix=f"bench-{store}-") as tmp:
+            for name, value in WORKLOADS[store](variant, Path(tmp)).items():
+                results.setdefault(name, []).append(value)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rates": {n: statistics.median(v) for n, v in results.items()}, "peak_mib": peak_mib}))
+
+
+def _measure(store: str, variant: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", store, variant],
+                          capture_output=True, text=True, check=False, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{store}/{variant} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    print(f"rounds per variant: {ROUNDS} (median), scale {SCALE}; ratio = encrypted / plaintext throughput")
+    print(f"{'store':8s} {'metric':9s} {'encrypted/s':>13s} {'plaintext/s':>13s} {'ratio':>6s}  target")
+    for store in WORKLOADS:
+        encrypted, plain = _measure(store, "encrypted"), _measure(store, "plaintext")
+        for metric, rate in encrypted["rates"].items():
+            base = plain["rates"][metric]
+            ratio = rate / base
+            headline = metric == ("query" if store == "chroma" else "write" if store != "duckdb" else "read")
+            target = TARGETS[store]
+            verdict = (f">= {target}: {'met' if ratio >= target else 'MISSED'}" if headline else "")
+            print(f"{store:8s} {metric:9s} {rate:13,.0f} {base:13,.0f} {ratio:6.2f}  {verdict}")
+        print(f"{store:8s} {'peak RSS':9s} {encrypted['peak_mib']:11.0f}Mi {plain['peak_mib']:11.0f}Mi "
+              f"{encrypted['peak_mib'] / plain['peak_mib']:6.2f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3])
+    else:
+        main()
