@@ -3,10 +3,11 @@
 Why this shape: Chroma must compare vectors, so an AEAD cannot cover them (the seed's Fernet example cannot
 work: Chroma needs floats). Embeddings go into Chroma encrypted with distance-comparison-preserving encryption
 (``aico_secure.crypto.dcpe``); everything else about an item (its id, document, metadata and the exact
-embedding) is packed into one AEAD envelope stored as the Chroma document, base64-encoded. A query is DCPE-
-encrypted the same way, Chroma returns a few times ``k`` candidates, and the exact embeddings sealed in their
-documents re-rank them, so results are exact among the candidates and tampering with the vector index cannot
-make a wrong neighbour look close.
+embedding) is packed into one AEAD envelope stored, base64-encoded, as the item's only Chroma metadata value
+(not as a Chroma document: Chroma full-text indexes documents, which for ciphertext costs 5x in writes and
+buys nothing). A query is DCPE-encrypted the same way, Chroma returns a few times ``k`` candidates, and the
+exact embeddings sealed in their payloads re-rank them, so results are exact among the candidates and
+tampering with the vector index cannot make a wrong neighbour look close.
 
 Keys: payloads are sealed under the purpose's active data key. Blinded ids and DCPE are keyed from the "index
 key", the data key that was active when the collection was built (its id is in the collection metadata, with
@@ -64,8 +65,9 @@ SQLITE_FILE = "chroma.sqlite3"
 COLLECTION_PREFIX = "aico-vectors-g"
 SEAL_COLLECTION = "vectors"
 PAGE = 500
-CANDIDATES_PER_RESULT = 4
-MIN_CANDIDATES = 32
+CANDIDATES_PER_RESULT = 2
+MIN_CANDIDATES = 20
+PAYLOAD_KEY = "aico_sealed"
 _NAMES_LABEL = "chroma/names"
 _CHECK_MESSAGE = b"aico-secure chroma index key check"
 _FIELD = struct.Struct(">I")
@@ -73,12 +75,12 @@ _UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 _DAMAGE = ("malformed", "not a database", "corrupt", "hnsw", "pickle", "deserial", "failed to load", "checksum",
            "no such table", "error loading", "unexpected eof", "invalid")
 
-try:  # Rust panics surface as pyo3_runtime.PanicException, which derives from BaseException
-    from pyo3_runtime import PanicException as _Panic  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the chromadb build
-    _Panic = Exception
 
-_ENGINE_ERRORS: tuple[type[BaseException], ...] = (Exception, _Panic)
+
+def _is_engine_error(exc: BaseException) -> bool:
+    """Exceptions from Chroma, including Rust panics (``pyo3_runtime.PanicException`` derives from
+    ``BaseException`` and cannot be imported by name); never ``KeyboardInterrupt`` or ``SystemExit``."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _settings(directory: Path) -> Settings:
@@ -86,15 +88,21 @@ def _settings(directory: Path) -> Settings:
                     persist_directory=str(directory))
 
 
-def _raise_mapped(exc: BaseException, directory: Path, doing: str) -> NoReturn:
+def _raise_mapped(exc: BaseException, directory: Path, doing: str, *, loading: bool = False) -> NoReturn:
+    """Engine error -> typed store error. ``loading``: the call only read the store's own files with fixed
+    arguments (opening, listing collections), so whatever went wrong is in those files."""
     text = str(exc).lower()
-    if isinstance(exc, AicoSecureError):
+    if isinstance(exc, AicoSecureError) or not _is_engine_error(exc):
         raise exc
+    if loading and "database is locked" not in text:
+        raise StoreIntegrityError(f"chroma store {directory} could not be loaded while {doing}: damaged or not "
+                                  "a chroma store") from None
     if "database is locked" in text or "lock file" in text:
         raise StoreError(f"chroma store {directory} is locked by another process") from None
     # Chroma's SQLite file and HNSW files are not authenticated: when the engine itself fails reading them
     # (an internal error, a Rust panic on undecodable bytes) the files are damaged, not the request wrong.
-    if isinstance(exc, chromadb.errors.InternalError | _Panic) or any(marker in text for marker in _DAMAGE):
+    if isinstance(exc, chromadb.errors.InternalError) or not isinstance(exc, Exception) or any(
+            marker in text for marker in _DAMAGE):
         raise StoreIntegrityError(f"chroma store {directory} is damaged or not a chroma store "
                                   f"(engine refused while {doing})") from None
     raise StoreError(f"chroma store {directory}: engine error while {doing} ({type(exc).__name__})") from None
@@ -106,7 +114,7 @@ def _pack(item_id: str, document: str, metadata: Mapping[str, str], vector: np.n
     return b"".join(_FIELD.pack(len(p)) + p for p in parts)
 
 
-def _unpack(payload: bytes) -> tuple[str, str, dict[str, str], np.ndarray]:
+def _unpack(payload: bytes, *, with_metadata: bool = True) -> tuple[str, str, dict[str, str], np.ndarray]:
     parts: list[bytes] = []
     offset = 0
     for _ in range(4):
@@ -118,7 +126,7 @@ def _unpack(payload: bytes) -> tuple[str, str, dict[str, str], np.ndarray]:
         offset += size
     if offset != len(payload) or len(parts[3]) % 4:
         raise StoreIntegrityError("chroma store: a sealed item is malformed")
-    metadata = json.loads(parts[2])
+    metadata = json.loads(parts[2]) if with_metadata else {}
     return parts[0].decode(), parts[1].decode(), metadata, np.frombuffer(parts[3], dtype="<f4")
 
 
@@ -197,15 +205,15 @@ class ChromaStore(VectorStore):
     def _client_for(directory: Path) -> Any:
         try:
             return chromadb.PersistentClient(path=str(directory), settings=_settings(directory))
-        except _ENGINE_ERRORS as exc:
-            _raise_mapped(exc, directory, "opening")
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
+            _raise_mapped(exc, directory, "opening", loading=True)
 
     def _load_generation(self, *, create: bool) -> None:
         """Pick the newest complete generation and drop the debris of an interrupted rebuild."""
         try:
             names = [c.name for c in self._client.list_collections()]
-        except _ENGINE_ERRORS as exc:
-            _raise_mapped(exc, self._directory, "listing collections")
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
+            _raise_mapped(exc, self._directory, "listing collections", loading=True)
         generations = {}
         for name in names:
             if not name.startswith(COLLECTION_PREFIX) or not name[len(COLLECTION_PREFIX):].isdigit():
@@ -231,8 +239,8 @@ class ChromaStore(VectorStore):
     def _get_collection(self, name: str) -> Any:
         try:
             return self._client.get_collection(name, embedding_function=None)
-        except _ENGINE_ERRORS as exc:
-            _raise_mapped(exc, self._directory, "opening a collection")
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
+            _raise_mapped(exc, self._directory, "opening a collection", loading=True)
 
     def _use(self, collection: Any) -> None:
         """Adopt ``collection``: its metadata names its index key, which must be in the keyring and match."""
@@ -264,7 +272,7 @@ class ChromaStore(VectorStore):
                 f"{COLLECTION_PREFIX}{generation}", embedding_function=None,
                 metadata=self._metadata(generation, index, self._dimension, complete),
                 configuration={"hnsw": {"space": "l2", "ef_search": 100, "ef_construction": 100}})
-        except _ENGINE_ERRORS as exc:
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "creating a collection")
         if complete:
             self._collection, self._index, self._generation = collection, index, generation
@@ -273,7 +281,7 @@ class ChromaStore(VectorStore):
     def _drop(self, generation: int) -> None:
         try:
             self._client.delete_collection(f"{COLLECTION_PREFIX}{generation}")
-        except _ENGINE_ERRORS as exc:
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "dropping a collection")
 
     # ---- items ---------------------------------------------------------------------------------------------
@@ -287,14 +295,16 @@ class ChromaStore(VectorStore):
         sealed = envelope.seal(self._keyring.active_data_key(self.purpose), payload, context)
         return base64.b64encode(sealed).decode("ascii")
 
-    def _open_document(self, blinded: str, document: str | None) -> tuple[str, str, dict[str, str], np.ndarray]:
-        if not document:
+    def _open_document(self, blinded: str, metadata: Mapping[str, Any] | None, *, with_metadata: bool = True,
+                       ) -> tuple[str, str, dict[str, str], np.ndarray]:
+        document = (metadata or {}).get(PAYLOAD_KEY)
+        if not isinstance(document, str) or not document:
             raise StoreIntegrityError(f"chroma store {self._directory}: an item has no sealed payload")
         context = RecordContext(store=STORE_KIND, collection=SEAL_COLLECTION, record_key=blinded.encode())
         try:
             sealed = base64.b64decode(document, validate=True)
             payload = envelope.open_with(lambda kid: self._keyring.data_key(self.purpose, kid), sealed, context)
-            return _unpack(payload)
+            return _unpack(payload, with_metadata=with_metadata)
         except (AicoSecureError, binascii.Error, ValueError, UnicodeDecodeError):
             raise StoreIntegrityError(f"chroma store {self._directory}: a sealed item failed authentication "
                                       "(wrong key, tampered, or moved from another id)") from None
@@ -307,7 +317,7 @@ class ChromaStore(VectorStore):
         collection, index = self._ready()
         try:
             collection.modify(metadata=self._metadata(self._generation, index, dimension, True))
-        except _ENGINE_ERRORS as exc:
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "recording the dimension")
         self._dimension = dimension
 
@@ -333,10 +343,11 @@ class ChromaStore(VectorStore):
             self._set_dimension(dimension)
         encrypted = self._encrypt_vectors(index, exact)
         ids = [index.blind_id(c[0]) for c in checked]
-        documents = [self._seal(b, _pack(c[0], c[2], c[3], v)) for b, c, v in zip(ids, checked, exact, strict=True)]
+        payloads = [{PAYLOAD_KEY: self._seal(b, _pack(c[0], c[2], c[3], v))}
+                    for b, c, v in zip(ids, checked, exact, strict=True)]
         try:
-            collection.upsert(ids=ids, embeddings=encrypted, documents=documents)
-        except _ENGINE_ERRORS as exc:
+            collection.upsert(ids=ids, embeddings=encrypted, metadatas=payloads)
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "adding")
         self._audit.access("write", count=len(ids))
 
@@ -345,13 +356,13 @@ class ChromaStore(VectorStore):
         item_id = check_key(item_id, "item id")
         blinded = index.blind_id(item_id)
         try:
-            found = collection.get(ids=[blinded], include=["documents"])
-        except _ENGINE_ERRORS as exc:
+            found = collection.get(ids=[blinded], include=["metadatas"])
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "reading")
         self._audit.access("read")
         if not found["ids"]:
             return None
-        name, document, metadata, _vector = self._open_document(blinded, found["documents"][0])
+        name, document, metadata, _vector = self._open_document(blinded, found["metadatas"][0])
         if name != item_id:
             raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
         return document, metadata
@@ -360,7 +371,7 @@ class ChromaStore(VectorStore):
         collection, index = self._ready()
         try:
             collection.delete(ids=[index.blind_id(check_key(item_id, "item id"))])
-        except _ENGINE_ERRORS as exc:
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "deleting")
         self._audit.access("delete")
 
@@ -371,18 +382,15 @@ class ChromaStore(VectorStore):
         if not self._dimension:
             return []
         exact = np.asarray(check_embedding(embedding, self._dimension), dtype=np.float32)
+        wanted = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)  # Chroma caps this at the collection's size
         try:
-            count = collection.count()
-            if count == 0:
-                return []
-            wanted = min(count, max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES))
             found = collection.query(query_embeddings=self._encrypt_vectors(index, exact[None, :]),
-                                     n_results=wanted, include=["documents"])
-        except _ENGINE_ERRORS as exc:
+                                     n_results=wanted, include=["metadatas"])
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "querying")
         ranked = []
-        for blinded, document in zip(found["ids"][0], found["documents"][0], strict=True):
-            name, _doc, _meta, vector = self._open_document(blinded, document)
+        for blinded, metadata in zip(found["ids"][0], found["metadatas"][0], strict=True):
+            name, _doc, _meta, vector = self._open_document(blinded, metadata, with_metadata=False)
             if index.blind_id(name) != blinded or vector.shape != exact.shape:
                 raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
             ranked.append((float(np.sum((vector - exact) ** 2)), name))
@@ -390,21 +398,21 @@ class ChromaStore(VectorStore):
         self._audit.access("query", count=min(k, len(ranked)))
         return [name for _distance, name in ranked[:k]]
 
-    def _all(self, collection: Any) -> Iterator[tuple[str, str | None]]:
+    def _all(self, collection: Any) -> Iterator[tuple[str, Mapping[str, Any] | None]]:
         offset = 0
         while True:
             try:
-                page = collection.get(include=["documents"], limit=PAGE, offset=offset)
-            except _ENGINE_ERRORS as exc:
+                page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
                 _raise_mapped(exc, self._directory, "listing")
-            yield from zip(page["ids"], page["documents"], strict=True)
+            yield from zip(page["ids"], page["metadatas"], strict=True)
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE
 
     def ids(self) -> list[str]:
         collection, _index = self._ready()
-        names = [self._open_document(b, d)[0] for b, d in self._all(collection)]
+        names = [self._open_document(b, m, with_metadata=False)[0] for b, m in self._all(collection)]
         self._audit.access("list", count=len(names))
         return sorted(names)
 
@@ -426,15 +434,15 @@ class ChromaStore(VectorStore):
         def flush() -> None:
             if batch:
                 try:
-                    new.upsert(ids=[b for b, _ in batch], documents=[d for _, d in batch],
+                    new.upsert(ids=[b for b, _ in batch], metadatas=[{PAYLOAD_KEY: d} for _, d in batch],
                                embeddings=self._encrypt_vectors(new_index, np.asarray(embeddings)))
-                except _ENGINE_ERRORS as exc:
+                except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
                     _raise_mapped(exc, self._directory, "rebuilding")
                 batch.clear()
                 embeddings.clear()
 
-        for blinded, document in self._all(old):
-            name, text, metadata, vector = self._open_document(blinded, document)
+        for blinded, payload in self._all(old):
+            name, text, metadata, vector = self._open_document(blinded, payload)
             new_blinded = new_index.blind_id(name)
             batch.append((new_blinded, self._seal(new_blinded, _pack(name, text, metadata, vector))))
             embeddings.append(vector)
@@ -443,7 +451,7 @@ class ChromaStore(VectorStore):
         flush()
         try:
             new.modify(metadata=self._metadata(generation, new_index, self._dimension, True))
-        except _ENGINE_ERRORS as exc:
+        except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "completing a rebuild")
         self._drop(self._generation)
         del old, old_index
@@ -493,8 +501,11 @@ class ChromaStore(VectorStore):
         self._collection = None
         client, self._client = self._client, None
         if client is not None:
-            with contextlib.suppress(*_ENGINE_ERRORS):
+            try:
                 client.close()
+            except BaseException as exc:  # a failing close must not mask the caller's error
+                if not _is_engine_error(exc):
+                    raise
 
     def close(self) -> None:
         if not self._closed:
