@@ -1,4 +1,4 @@
-"""Purpose-bound subkeys of one data key, and keyed blinding of names.
+"""Purpose-bound subkeys of one data key, and keyed blinding or deterministic encryption of names.
 
 A store sometimes needs more than one key from its data key (one to seal values, one to blind record names,
 one for vector encryption). Deriving them with HKDF under distinct, versioned labels keeps them independent:
@@ -6,6 +6,9 @@ learning one (for example through a weakness in vector encryption) says nothing 
 """
 
 from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from aico_secure.crypto.hkdf import hkdf_sha256, hmac_sha256
 from aico_secure.sensitive import SecretBytes
@@ -27,3 +30,38 @@ def blind(key: SecretBytes, name: bytes) -> bytes:
     Deterministic so the same name finds the same record; keyed so nobody without the key can test guesses.
     """
     return hmac_sha256(key.reveal(), name)[:BLIND_BYTES]
+
+
+NAME_BUCKET = 32
+_NAME_AD = b"aico-secure/v1/name"
+
+
+def _pad(name: bytes) -> bytes:
+    """ISO/IEC 7816-4 padding to a multiple of ``NAME_BUCKET``: only the length bucket of a name shows."""
+    padded = name + b"\x80"
+    return padded + b"\0" * (-len(padded) % NAME_BUCKET)
+
+
+def _unpad(padded: bytes) -> bytes:
+    end = padded.rstrip(b"\0")
+    if not end.endswith(b"\x80"):
+        raise ValueError("malformed name padding")
+    return end[:-1]
+
+
+def encrypt_name(key: SecretBytes, name: bytes) -> bytes:
+    """Deterministic, reversible encryption of a record name (AES-256-SIV, RFC 5297) with a 64-byte key.
+
+    Like ``blind`` it maps equal names to equal outputs (so lookups work) and reveals nothing else but the
+    length bucket; unlike ``blind`` the owner can turn it back into the name, so an index can return names
+    without fetching and opening a payload for each hit.
+    """
+    return AESSIV(key.reveal()).encrypt(_pad(name), [_NAME_AD])
+
+
+def decrypt_name(key: SecretBytes, token: bytes) -> bytes:
+    """Inverse of ``encrypt_name``; ``ValueError`` for anything that does not authenticate."""
+    try:
+        return _unpad(AESSIV(key.reveal()).decrypt(token, [_NAME_AD]))
+    except InvalidTag:
+        raise ValueError("an encrypted name does not authenticate") from None

@@ -1,15 +1,17 @@
-"""The Chroma vector store: ids blinded, documents and metadata sealed, embeddings under DCPE.
+"""The Chroma vector store: ids encrypted, documents and metadata sealed, embeddings under DCPE.
 
 Why this shape: Chroma must compare vectors, so an AEAD cannot cover them (the seed's Fernet example cannot
 work: Chroma needs floats). Embeddings go into Chroma encrypted with distance-comparison-preserving encryption
 (``aico_secure.crypto.dcpe``); everything else about an item (its id, document, metadata and the exact
 embedding) is packed into one AEAD envelope stored, base64-encoded, as the item's only Chroma metadata value
 (not as a Chroma document: Chroma full-text indexes documents, which for ciphertext costs 5x in writes and
-buys nothing). A query is DCPE-encrypted the same way, Chroma returns a few times ``k`` candidates, and the
-exact embeddings sealed in their payloads re-rank them, so results are exact among the candidates and
-tampering with the vector index cannot make a wrong neighbour look close.
+buys nothing). Ids are encrypted deterministically (AES-SIV), so equal ids match and a query's hits turn back
+into item ids without opening any payload. A query is DCPE-encrypted the same way as the stored vectors and
+answered in DCPE order (exact up to ``beta``); with ``rerank_queries`` the store instead fetches ``2k``
+candidates and re-ranks them by the exact embeddings sealed in their payloads: exact among the candidates and
+immune to a tampered vector index, at about twice the cost.
 
-Keys: payloads are sealed under the purpose's active data key. Blinded ids and DCPE are keyed from the "index
+Keys: payloads are sealed under the purpose's active data key. Encrypted ids and DCPE are keyed from the "index
 key", the data key that was active when the collection was built (its id is in the collection metadata, with
 a check value). Rotating the data key therefore changes nothing already stored; ``compact`` rebuilds the
 collection under the active key (fresh DCPE key, ids, seals), drops the old collection and VACUUMs Chroma's
@@ -39,12 +41,13 @@ from typing import Any, NoReturn, Self
 import chromadb
 import chromadb.errors
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
 
 from aico_secure import envelope
 from aico_secure.audit.events import AuditSink
 from aico_secure.crypto.dcpe import DEFAULT_BETA, DcpeKey
-from aico_secure.crypto.subkeys import blind, derive_subkey
+from aico_secure.crypto.subkeys import blind, decrypt_name, derive_subkey, encrypt_name
 from aico_secure.envelope import DataKey, RecordContext
 from aico_secure.errors import AicoSecureError
 from aico_secure.keys import UnlockedKeyring
@@ -68,7 +71,8 @@ PAGE = 500
 CANDIDATES_PER_RESULT = 2
 MIN_CANDIDATES = 20
 PAYLOAD_KEY = "aico_sealed"
-_NAMES_LABEL = "chroma/names"
+_NAMES_LABEL = "chroma/names-siv"
+_CHECK_LABEL = "chroma/check"
 _CHECK_MESSAGE = b"aico-secure chroma index key check"
 _FIELD = struct.Struct(">I")
 _UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -131,12 +135,15 @@ def _unpack(payload: bytes, *, with_metadata: bool = True) -> tuple[str, str, di
 
 
 class _IndexKeys:
-    """The keys bound to one collection generation: id blinding and DCPE (per dimension, made lazily)."""
+    """The keys bound to one collection generation: id encryption, a check value, and DCPE (per dimension,
+    made lazily). Ids are encrypted deterministically (AES-SIV) rather than hashed so that a query's hits can be
+    turned back into item ids without fetching and opening each hit's payload."""
 
     def __init__(self, dek: DataKey, beta: float) -> None:
         self.key_id = dek.key_id
         self._dek = dek
-        self._names = derive_subkey(dek.secret, _NAMES_LABEL)
+        self._names = derive_subkey(dek.secret, _NAMES_LABEL, length=64)
+        self._check = derive_subkey(dek.secret, _CHECK_LABEL)
         self._beta = beta
         self._dcpe: DcpeKey | None = None
 
@@ -144,10 +151,18 @@ class _IndexKeys:
         return f"_IndexKeys(key_id={self.key_id.hex()})"
 
     def blind_id(self, item_id: str) -> str:
-        return blind(self._names, item_id.encode()).hex()
+        """The opaque id Chroma stores for ``item_id``."""
+        return encrypt_name(self._names, item_id.encode()).hex()
+
+    def item_id(self, stored: str) -> str:
+        """Inverse of ``blind_id``; ``StoreIntegrityError`` for an id this key did not make."""
+        try:
+            return decrypt_name(self._names, bytes.fromhex(stored)).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise StoreIntegrityError("chroma store: an item id does not authenticate (tampered or foreign)") from None
 
     def check_value(self) -> str:
-        return blind(self._names, _CHECK_MESSAGE).hex()
+        return blind(self._check, _CHECK_MESSAGE).hex()
 
     def dcpe(self, dimension: int) -> DcpeKey:
         if self._dcpe is None or self._dcpe.dimension != dimension:
@@ -161,8 +176,9 @@ class ChromaStore(VectorStore):
     purpose = "chroma"
 
     def __init__(self, client: Any, directory: Path, keyring: UnlockedKeyring, audit: StoreAudit,
-                 beta: float) -> None:
+                 beta: float, rerank_queries: bool = False) -> None:
         self._client = client
+        self._rerank = rerank_queries
         self._directory = directory
         self._keyring = keyring
         self._audit = audit
@@ -178,7 +194,7 @@ class ChromaStore(VectorStore):
     # ---- opening -------------------------------------------------------------------------------------------
     @classmethod
     def open(cls, keyring: UnlockedKeyring, directory: Path, *, audit: AuditSink | None = None,
-             beta: float = DEFAULT_BETA) -> Self:
+             beta: float = DEFAULT_BETA, rerank_queries: bool = False) -> Self:
         directory = Path(directory)
         log = StoreAudit(audit, STORE_KIND)
         exists = (directory / SQLITE_FILE).exists()
@@ -192,7 +208,7 @@ class ChromaStore(VectorStore):
             _probe_sqlite(directory, keyring, beta)
         directory.mkdir(parents=True, exist_ok=True)
         harden_heap()  # Chroma writes uninitialised HNSW capacity to disk: see aico_secure.stores.heap
-        store = cls(cls._client_for(directory), directory, keyring, log, beta)
+        store = cls(cls._client_for(directory), directory, keyring, log, beta, rerank_queries)
         try:
             store._load_generation(create=not exists)
         except BaseException:
@@ -206,6 +222,7 @@ class ChromaStore(VectorStore):
         try:
             return chromadb.PersistentClient(path=str(directory), settings=_settings(directory))
         except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
+            _forget_system(directory)
             _raise_mapped(exc, directory, "opening", loading=True)
 
     def _load_generation(self, *, create: bool) -> None:
@@ -375,23 +392,32 @@ class ChromaStore(VectorStore):
             _raise_mapped(exc, self._directory, "deleting")
         self._audit.access("delete")
 
-    def query(self, embedding: Sequence[float], k: int) -> list[str]:
+    def query(self, embedding: Sequence[float], k: int, *, rerank: bool | None = None) -> list[str]:
+        """Ids of the ``k`` nearest items. Without re-ranking (the default, ``rerank_queries``) the order is
+        DCPE's: exact up to ``beta``. With it, ``2k`` candidates are re-ranked by the exact embeddings sealed in
+        their payloads: exact among the candidates, and immune to a tampered vector index, at about twice the
+        cost of a query (every candidate's payload is fetched and opened)."""
         collection, index = self._ready()
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise InvalidRecordError("k is a positive integer")
         if not self._dimension:
             return []
         exact = np.asarray(check_embedding(embedding, self._dimension), dtype=np.float32)
-        wanted = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)  # Chroma caps this at the collection's size
+        rerank = self._rerank if rerank is None else rerank
+        wanted = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES) if rerank else k  # Chroma caps at the size
         try:
             found = collection.query(query_embeddings=self._encrypt_vectors(index, exact[None, :]),
-                                     n_results=wanted, include=["metadatas"])
+                                     n_results=wanted, include=["metadatas"] if rerank else [])
         except BaseException as exc:  # noqa: BLE001 - filtered in _raise_mapped
             _raise_mapped(exc, self._directory, "querying")
+        if not rerank:
+            names = [index.item_id(stored) for stored in found["ids"][0]]
+            self._audit.access("query", count=len(names))
+            return names
         ranked = []
-        for blinded, metadata in zip(found["ids"][0], found["metadatas"][0], strict=True):
-            name, _doc, _meta, vector = self._open_document(blinded, metadata, with_metadata=False)
-            if index.blind_id(name) != blinded or vector.shape != exact.shape:
+        for stored, metadata in zip(found["ids"][0], found["metadatas"][0], strict=True):
+            name, _doc, _meta, vector = self._open_document(stored, metadata, with_metadata=False)
+            if index.item_id(stored) != name or vector.shape != exact.shape:
                 raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
             ranked.append((float(np.sum((vector - exact) ** 2)), name))
         ranked.sort()
@@ -411,8 +437,13 @@ class ChromaStore(VectorStore):
             offset += PAGE
 
     def ids(self) -> list[str]:
-        collection, _index = self._ready()
-        names = [self._open_document(b, m, with_metadata=False)[0] for b, m in self._all(collection)]
+        collection, index = self._ready()
+        names = []
+        for stored, metadata in self._all(collection):
+            name = self._open_document(stored, metadata, with_metadata=False)[0]
+            if index.item_id(stored) != name:
+                raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
+            names.append(name)
         self._audit.access("list", count=len(names))
         return sorted(names)
 
@@ -512,12 +543,30 @@ class ChromaStore(VectorStore):
             self._release()
 
 
+def _forget_system(directory: Path) -> None:
+    """Drop Chroma's cached engine for ``directory`` after a failed start. Chroma releases it on ``Exception``
+    but not on a Rust panic (a ``BaseException``), and would hand the broken engine to every later client."""
+    identifier = str(directory)
+    system = SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    if system is not None:
+        try:
+            system.stop()
+        except BaseException as exc:  # a half-started engine may fail to stop; it is dropped either way
+            if not _is_engine_error(exc):
+                raise
+
+
 def _probe_sqlite(directory: Path, keyring: UnlockedKeyring, beta: float) -> None:
     """Refuse a damaged or foreign SQLite file, or one whose collection this keyring cannot open, before Chroma
     sees it: starting Chroma writes to its database, and a refusal must leave every file as it was."""
     path = directory / SQLITE_FILE
     try:  # a normal (not read-only) connection so a crash's hot journal is rolled back; this only reads
         with contextlib.closing(sqlite3.connect(path)) as db:
+            db.text_factory = bytes  # Chroma's Rust side decodes strictly: so must we, before it sees the file
+            for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"):
+                sql.decode("utf-8")
+            db.text_factory = str
             tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"collections", "collection_metadata", "segments", "embeddings_queue"} <= tables:
                 raise StoreIntegrityError(f"chroma store {directory}: {SQLITE_FILE} is not a chroma database")
@@ -525,7 +574,7 @@ def _probe_sqlite(directory: Path, keyring: UnlockedKeyring, beta: float) -> Non
                 raise StoreIntegrityError(f"chroma store {directory}: {SQLITE_FILE} fails its integrity check")
             rows = db.execute("SELECT c.name, m.key, m.str_value, m.int_value, m.bool_value FROM collections c "
                               "JOIN collection_metadata m ON m.collection_id = c.id").fetchall()
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, UnicodeDecodeError):
         raise StoreIntegrityError(f"chroma store {directory}: {SQLITE_FILE} is damaged or not SQLite") from None
     collections: dict[str, dict[str, Any]] = {}
     for name, key, text, number, flag in rows:

@@ -31,6 +31,7 @@ from aico_secure.crypto.subkeys import blind, derive_subkey
 from aico_secure.envelope import DataKey, RecordContext
 from aico_secure.errors import AicoSecureError
 from aico_secure.keys import UnlockedKeyring
+from aico_secure.keys.atomic import atomic_write
 from aico_secure.sensitive import SecretBytes
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
@@ -41,6 +42,8 @@ STORE_KIND = "rocksdb"
 RECORDS_CF = "records"
 META_CF = "meta"
 MARKER_FILE = "CURRENT"
+HIGH_WATER_FILE = "aico-high-water"
+_HIGH_WATER_CONTEXT = RecordContext(store="rocksdb", collection="store", record_key=b"high-water")
 _META_STORE = b"store"
 _META_NAMES = b"names"
 _BLIND_LABEL = "rocksdb/names"
@@ -108,8 +111,9 @@ class RocksDbStore(RecordStore):
     def _context(self, family: str, stored_key: bytes) -> RecordContext:
         return RecordContext(store=STORE_KIND, collection=family, record_key=stored_key)
 
-    def _seal(self, family: str, stored_key: bytes, payload: bytes) -> bytes:
-        return envelope.seal(self._keyring.active_data_key(self.purpose), payload, self._context(family, stored_key))
+    def _seal(self, family: str, stored_key: bytes, payload: bytes, key: DataKey | None = None) -> bytes:
+        key = key or self._keyring.active_data_key(self.purpose)
+        return envelope.seal(key, payload, self._context(family, stored_key))
 
     def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
         return open_sealed(self._keyring, family, stored_key, sealed, self._directory)
@@ -131,8 +135,9 @@ class RocksDbStore(RecordStore):
             raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed record is malformed")
         (size,) = _NAME_LEN.unpack_from(payload)
         name = payload[_NAME_LEN.size:_NAME_LEN.size + size]
-        if len(name) != size or blind(self._blind_key, name) != stored_key:
-            raise StoreIntegrityError(f"rocksdb store {self._directory}: a record's name does not match its key")
+        if len(name) != size:
+            raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed record is malformed")
+        # No need to re-blind the name: the envelope's associated data already binds this payload to stored_key.
         return name.decode("utf-8"), payload[_NAME_LEN.size + size:]
 
     # ---- opening -------------------------------------------------------------------------------------------
@@ -154,6 +159,7 @@ class RocksDbStore(RecordStore):
                 _raise_mapped(exc, directory, "opening")
             try:
                 state = cls._read_meta(probe, keyring, directory)
+                _check_high_water(directory, keyring, probe.latest_sequence_number())
             finally:
                 probe.close()
             if state is None and _has_records(directory):
@@ -223,10 +229,11 @@ class RocksDbStore(RecordStore):
         """Write many records in one atomic batch."""
         batch = rocksdict.WriteBatch(raw_mode=True)
         handle = self._db.get_column_family_handle(RECORDS_CF)
+        data_key = self._keyring.active_data_key(self.purpose)
         for key, value in items:
             key, value = check_key(key), check_value(value)
             stored = self._stored_key(key)
-            batch.put(stored, self._seal(RECORDS_CF, stored, self._pack(key, value)), handle)
+            batch.put(stored, self._seal(RECORDS_CF, stored, self._pack(key, value), data_key), handle)
         self._engine("writing", self._db.write, batch)
         self._audit.access("write", count=len(items))
 
@@ -309,8 +316,10 @@ class RocksDbStore(RecordStore):
             self._closed = True
             with contextlib.suppress(Exception):
                 self._db.flush_wal(True)
+            sequence = self._db.latest_sequence_number()
             del self._records, self._meta
             self._db.close()
+            _write_high_water(self._directory, self._keyring.active_data_key(self.purpose), sequence)
 
 
 def open_sealed(keyring: UnlockedKeyring, family: str, stored_key: bytes, sealed: bytes, directory: Path) -> bytes:
@@ -321,6 +330,32 @@ def open_sealed(keyring: UnlockedKeyring, family: str, stored_key: bytes, sealed
     except AicoSecureError:
         raise StoreIntegrityError(f"rocksdb store {directory}: a sealed value failed authentication "
                                   "(wrong key, tampered, or moved from another key)") from None
+
+
+def _write_high_water(directory: Path, key: DataKey, sequence: int) -> None:
+    """Record, sealed, the sequence number the store had when it was closed cleanly."""
+    sealed = envelope.seal(key, str(int(sequence)).encode(), _HIGH_WATER_CONTEXT)
+    atomic_write(directory / HIGH_WATER_FILE, sealed)
+
+
+def _check_high_water(directory: Path, keyring: UnlockedKeyring, sequence: int) -> None:
+    """Refuse a database that recovers to an older state than it was last closed in.
+
+    RocksDB silently accepts some damage (a truncated MANIFEST drops the files its lost edits referenced, and
+    their WAL is long gone) and any rollback to an older copy; both surface as missing records without an
+    error. A crash never lowers the sequence number (the WAL is replayed), so only damage does."""
+    path = directory / HIGH_WATER_FILE
+    if not path.exists():
+        return  # never closed cleanly yet
+    try:
+        recorded = envelope.open_with(lambda kid: keyring.data_key(RocksDbStore.purpose, kid), path.read_bytes(),
+                                      _HIGH_WATER_CONTEXT)
+        high_water = int(recorded.decode("ascii"))
+    except (AicoSecureError, ValueError, UnicodeDecodeError):
+        raise StoreIntegrityError(f"rocksdb store {directory}: its high-water mark does not authenticate") from None
+    if sequence < high_water:
+        raise StoreIntegrityError(f"rocksdb store {directory} recovers to an older state than it was closed in "
+                                  "(damaged or rolled back)")
 
 
 def _has_records(directory: Path) -> bool:

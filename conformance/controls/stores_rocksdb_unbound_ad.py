@@ -22,10 +22,6 @@ class UnboundRocksDbStore(RocksDbStore):
     def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
         return super()._open_sealed(family, b"", sealed)
 
-    def _unpack(self, stored_key: bytes, payload: bytes) -> tuple[str, bytes]:
-        size = int.from_bytes(payload[:4], "big")
-        return payload[4:4 + size].decode(), payload[4 + size:]
-
     def get(self, key: str) -> bytes | None:
         stored = self._stored_key(check_key(key))
         sealed = self._engine("reading", self._records.get, stored)

@@ -35,17 +35,19 @@ def test_nothing_tries_the_network(keyring: UnlockedKeyring, tmp_path: Path, mon
     assert attempts == []
 
 
-def test_query_reranks_exactly(keyring: UnlockedKeyring, tmp_path: Path) -> None:
+def test_query_in_dcpe_order_and_reranked(keyring: UnlockedKeyring, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     points = rng.standard_normal((400, 24))
     with ChromaStore.open(keyring, tmp_path / "c") as store:
         store.add_many([(f"p{i}", p, f"d{i}", {}) for i, p in enumerate(points)])
-        hits = 0
+        hits, exact = 0, 0
         for i in range(40):
             query = points[i] + rng.standard_normal(24) * 0.05
-            truth = np.argsort(((points - query) ** 2).sum(1))[:10]
-            hits += len(set(store.query(query, 10)) & {f"p{t}" for t in truth})
-    assert hits / 400 >= 0.95
+            truth = [f"p{t}" for t in np.argsort(((points - query) ** 2).sum(1))[:10]]
+            hits += len(set(store.query(query, 10)) & set(truth))
+            exact += store.query(query, 10, rerank=True) == truth
+    assert hits / 400 >= 0.95, "DCPE order"
+    assert exact >= 38, "re-ranked results should be the exact top 10 in order"
 
 
 def test_compact_rebuilds_under_the_active_key(keyring: UnlockedKeyring, tmp_path: Path) -> None:

@@ -114,3 +114,25 @@ def test_plain_names_mode_is_remembered(keyring: UnlockedKeyring, tmp_path: Path
         store.put("visible-name", b"v")
     with RocksDbStore.open(keyring, tmp_path / "r", blind_names=True) as store:  # the stored choice wins
         assert store.get("visible-name") == b"v"
+
+
+def test_rollback_to_an_older_copy_is_refused(keyring: UnlockedKeyring, tmp_path: Path) -> None:
+    """RocksDB accepts an older copy of itself (or a truncated MANIFEST) silently; the sealed high-water mark
+    written on close does not."""
+    import shutil
+
+    directory = tmp_path / "r"
+    with RocksDbStore.open(keyring, directory) as store:
+        store.put("a", b"1")
+    shutil.copytree(directory, tmp_path / "old")
+    with RocksDbStore.open(keyring, directory) as store:
+        store.put("b", b"2")
+        store.compact()
+    old_engine_files = [p for p in (tmp_path / "old").iterdir() if p.name != "aico-high-water"]
+    for path in directory.iterdir():
+        if path.name != "aico-high-water":
+            path.unlink() if path.is_file() else shutil.rmtree(path)
+    for path in old_engine_files:
+        shutil.copy2(path, directory / path.name)
+    with pytest.raises(StoreIntegrityError):
+        RocksDbStore.open(keyring, directory)
