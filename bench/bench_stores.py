@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROUNDS = 3
+ROUNDS = 2
 SCALE = float(os.environ.get("AICO_BENCH_STORES_SCALE", "1.0"))
 TARGETS = {"libsql": 0.85, "duckdb": 0.8, "rocksdb": 0.6, "chroma": 0.7}
 
@@ -39,6 +39,11 @@ def _timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def _each(call: Callable[[Any], None], batches: Any) -> None:
+    for batch in batches:
+        call(batch)
 
 
 def _keyring(root: Path) -> Any:
@@ -54,7 +59,7 @@ def _records(count: int, size: int) -> list[tuple[str, bytes]]:
 
 # ---- libSQL: SQLCipher store vs stdlib sqlite3 -------------------------------------------------------------
 def libsql(variant: str, root: Path) -> dict[str, float]:
-    items = _records(_n(20_000), 512)
+    items = _records(_n(15_000), 512)
     batches = [items[i:i + 200] for i in range(0, len(items), 200)]
     import sqlcipher3
 
@@ -62,7 +67,7 @@ def libsql(variant: str, root: Path) -> dict[str, float]:
         from aico_secure.stores.sqlcipher import SqlCipherStore
 
         store = SqlCipherStore.open(_keyring(root), root / "db")
-        write = _timed(lambda: [store.put_many(b) for b in batches])
+        write = _timed(lambda: _each(store.put_many, batches))
         read = _timed(lambda: [store.get(k) for k, _ in items])
         scan = _timed(store.keys)
         store.close()
@@ -92,7 +97,7 @@ def libsql(variant: str, root: Path) -> dict[str, float]:
 def duckdb(variant: str, root: Path) -> dict[str, float]:
     from aico_secure.stores.duckdb import attach, connect
 
-    rows = _n(1_000_000)
+    rows = _n(600_000)
     key = _keyring(root).active_data_key("duckdb") if variant == "encrypted" else None
     (root / "tmp").mkdir()
     conn = connect(root / "tmp")
@@ -106,7 +111,7 @@ def duckdb(variant: str, root: Path) -> dict[str, float]:
                "SELECT count(DISTINCT note) FROM a.events",
                "SELECT max(amount) FROM a.events WHERE note LIKE 'a%'"]
     read = _timed(lambda: [conn.execute(q).fetchall() for q in queries])
-    items = _records(_n(20_000), 256)
+    items = _records(_n(5_000), 256)
     conn.execute("CREATE TABLE a.records (key VARCHAR PRIMARY KEY, value BLOB NOT NULL)")
 
     def put_all() -> None:
@@ -127,7 +132,7 @@ def _rocksdb_rates(variant: str, directory: Path, keyring: Any, items: list[tupl
         from aico_secure.stores.rocksdb import RocksDbStore
 
         store = RocksDbStore.open(keyring, directory)
-        write = _timed(lambda: [store.put_many(b) for b in batches])
+        write = _timed(lambda: _each(store.put_many, batches))
         read = _timed(lambda: [store.get(k) for k, _ in items])
         store.close()
     else:
@@ -155,8 +160,8 @@ def _rocksdb_rates(variant: str, directory: Path, keyring: Any, items: list[tupl
 
 def rocksdb(variant: str, root: Path) -> dict[str, float]:
     keyring = _keyring(root) if variant == "encrypted" else None
-    write, read = _rocksdb_rates(variant, root / "small", keyring, _records(_n(50_000), 256))
-    write_4k, read_4k = _rocksdb_rates(variant, root / "large", keyring, _records(_n(10_000), 4096))
+    write, read = _rocksdb_rates(variant, root / "small", keyring, _records(_n(30_000), 256))
+    write_4k, read_4k = _rocksdb_rates(variant, root / "large", keyring, _records(_n(6_000), 4096))
     return {"write": write, "read": read, "write-4k": write_4k, "read-4k": read_4k}
 
 
@@ -164,7 +169,7 @@ def rocksdb(variant: str, root: Path) -> dict[str, float]:
 def chroma(variant: str, root: Path) -> dict[str, float]:
     import numpy as np
 
-    count, dimension, queries, k = _n(3000), 384, _n(200), 10
+    count, dimension, queries, k = _n(2000), 384, _n(150), 10
     rng = np.random.default_rng(5)
     vectors = rng.standard_normal((count, dimension)).astype(np.float32)
     probes = vectors[rng.integers(0, count, queries)] + 0.01 * rng.standard_normal((queries, dimension))
@@ -174,8 +179,8 @@ def chroma(variant: str, root: Path) -> dict[str, float]:
         from aico_secure.stores.chroma import ChromaStore
 
         store = ChromaStore.open(_keyring(root), root / "c")
-        add = _timed(lambda: [store.add_many([(f"item-{j}", vectors[j], docs[j], {"n": str(j)})
-                                               for j in range(i, min(i + 500, count))]) for i in batches])
+        add = _timed(lambda: _each(store.add_many, [[(f"item-{j}", vectors[j], docs[j], {"n": str(j)})
+                                                      for j in range(i, min(i + 500, count))] for i in batches]))
         query = _timed(lambda: [store.query(p, k) for p in probes])
         reranked = _timed(lambda: [store.query(p, k, rerank=True) for p in probes])
         store.close()
@@ -187,14 +192,17 @@ def chroma(variant: str, root: Path) -> dict[str, float]:
         collection = client.create_collection("plain", embedding_function=None,
                                               configuration={"hnsw": {"space": "l2", "ef_search": 100,
                                                                       "ef_construction": 100}})
-        add = _timed(lambda: [collection.add(ids=[f"item-{j}" for j in range(i, min(i + 500, count))],
-                                             embeddings=vectors[i:i + 500], documents=docs[i:i + 500],
-                                             metadatas=[{"n": str(j)} for j in range(i, min(i + 500, count))])
-                              for i in batches])
+        def add_all() -> None:
+            for i in batches:
+                collection.add(ids=[f"item-{j}" for j in range(i, min(i + 500, count))],
+                               embeddings=vectors[i:i + 500], documents=docs[i:i + 500],
+                               metadatas=[{"n": str(j)} for j in range(i, min(i + 500, count))])
+
+        add = _timed(add_all)
         query = _timed(lambda: [collection.query(query_embeddings=p[None, :], n_results=k, include=[])
                                 for p in probes])  # ids only: what the store's query returns too
         reranked = query
-        client.close()
+        client.close()  # type: ignore[attr-defined]  # present in chromadb 1.5, missing from its stubs
     return {"add": count / add, "query": queries / query, "query-rerank": queries / reranked}
 
 

@@ -25,7 +25,7 @@ class NoWalRocksDbStore(RocksDbStore):
              blind_names: bool = True, **_: Any) -> Self:
         store = super().open(keyring, directory, audit=audit, blind_names=blind_names)
         options = rocksdict.WriteOptions()
-        options.disable_wal = True
+        options.disable_wal = True  # type: ignore[method-assign,assignment]  # a property in rocksdict
         store._records.set_write_options(options)
         return store
 

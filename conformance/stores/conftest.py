@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,8 @@ from aico_secure.target import StoreCapability, Target
 from ._support import ALL_STORES, AT_REST
 
 
-def per_store(*requirements: str, at_rest: bool = False, stores: Iterable[str] = ALL_STORES) -> Any:
+def per_store(*requirements: str, at_rest: bool = False, stores: Iterable[str] = ALL_STORES,
+              ) -> pytest.MarkDecorator:
     """``@per_store("AICO-DAR-005")``: run once per store, bound to the given IDs (plus the store's own at-rest
     requirement when ``at_rest``)."""
     params = []

@@ -1,11 +1,12 @@
 """The writer process the crash-safety test (AICO-DAR-007) kills with SIGKILL.
 
 Run as ``python crash_writer.py TARGET_SPEC KEYS_DIR STORES_DIR CYCLE SEED STORE...`` with the current password
-on the first line of stdin. It loads the build through the target contract only, opens the named stores and
-then works forever (puts, deletes, compaction, per-store data-key rotation, master-key rotation, password
-changes), printing one JSON line before each operation (``begin``) and one after it returned (``done``),
-flushed, so the parent knows exactly what was committed when the kill landed. Values are derived from keys,
-so the parent can check them without being told.
+on the first line of stdin. It loads the build through the target contract only, opens the named stores,
+writes two records to each (then prints ``{"prologue": true}``) and then works forever (puts, deletes,
+compaction, per-store data-key rotation, master-key rotation, password changes). It prints one JSON line
+before each operation (``begin``) and one after it returned (``done``), flushed, so the parent knows exactly
+what was committed when the kill landed. Values are derived from keys, so the parent can check them without
+being told.
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ def main(argv: list[str]) -> int:
     written: dict[str, list[str]] = {name: [] for name in names}
     say({"ready": True})
     number = 0
+    prologue = [name for name in names for _ in range(2)]  # every store gets writes before anything else
     while True:
         number += 1
-        name = rng.choice(names)
+        if number == len(prologue) + 1:
+            say({"prologue": True})
+        name = prologue[number - 1] if number <= len(prologue) else rng.choice(names)
         store = stores[name]
-        roll = rng.random()
+        roll = rng.random() if number > len(prologue) else 0.0
         op: dict[str, Any] = {"begin": number, "store": name}
         if roll < 0.70 or not written[name]:
             key = f"c{cycle}-{number}"

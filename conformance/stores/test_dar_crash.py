@@ -2,10 +2,11 @@
 and everything opens with the current password afterwards.
 
 A real subprocess (``crash_writer.py``) drives every store of the build through the contract and announces each
-operation before and after it; the test kills it at a random moment (every other cycle: just after a rotation,
-compaction or password change began), then unlocks with the current password (if a password change was in
-flight, the old or the new one), reopens every store and checks every acknowledged write and delete. The
-quick profile kills a handful of times; the full profile at least 50 times (``AICO_CRASH_KILLS`` for more).
+operation before and after it. The test kills it, in turn: shortly after every store was written to, just
+after a rotation, compaction or password change began, and at a random moment. Then it unlocks with the
+current password (if a password change was in flight, the old or the new one), reopens every store and checks
+every acknowledged write and delete. The quick profile kills twice (writes, rotation); the full profile at
+least 50 times (``AICO_CRASH_KILLS`` for more).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .crash_writer import document_for, value_for
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 ROTATIONS = ("rotate_data_key", "compact", "rotate_master", "change_password")
+MODES = ("writes", "rotation", "random")
 READY_TIMEOUT = 120.0
 TARGETED_TIMEOUT = 30.0
 
@@ -58,8 +60,11 @@ def _reader(stream: Any, lines: queue.Queue[str | None]) -> None:
 
 
 def _run_cycle(spec: str, keys_dir: Path, stores_dir: Path, names: list[str], ledger: Ledger, cycle: int,
-               rng: random.Random, targeted: bool) -> dict[str, Any] | None:
-    """Start a writer, kill it, and apply what it acknowledged to the ledger; return the op in flight."""
+               rng: random.Random, mode: str) -> dict[str, Any] | None:
+    """Start a writer, kill it, and apply what it acknowledged to the ledger; return the op in flight.
+
+    ``mode``: "writes" kills within 50 ms after every store was written to; "rotation" just after a rotation,
+    compaction or password change began; "random" at any moment up to 1.5 s after start."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), *sys.path]))
     proc = subprocess.Popen(
         [sys.executable, str(WRITER), spec, str(keys_dir), str(stores_dir), str(cycle), str(rng.randrange(2**31)),
@@ -71,10 +76,12 @@ def _run_cycle(spec: str, keys_dir: Path, stores_dir: Path, names: list[str], le
     threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
     seen: list[dict[str, Any]] = []
 
+    stderr = proc.stderr
+
     def take(timeout: float) -> dict[str, Any] | None:
         line = lines.get(timeout=timeout)
         if line is None:
-            raise AssertionError(f"writer exited on its own (code {proc.wait()}): {proc.stderr.read()[-2000:]}")
+            raise AssertionError(f"writer exited on its own (code {proc.wait()}): {stderr.read()[-2000:]}")
         message: dict[str, Any] = json.loads(line)
         seen.append(message)
         return message
@@ -83,13 +90,14 @@ def _run_cycle(spec: str, keys_dir: Path, stores_dir: Path, names: list[str], le
         first = take(READY_TIMEOUT)
         assert first == {"ready": True}, f"writer did not start: {first}"
         seen.clear()
-        deadline = time.monotonic() + (TARGETED_TIMEOUT if targeted else rng.uniform(0.02, 1.5))
+        deadline = time.monotonic() + (rng.uniform(0.02, 1.5) if mode == "random" else TARGETED_TIMEOUT)
         while time.monotonic() < deadline:
             try:
                 message = take(max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
-            if targeted and message and message.get("op") in ROTATIONS:
+            if (mode == "rotation" and message and message.get("op") in ROTATIONS) or (
+                    mode == "writes" and message and message.get("prologue")):
                 time.sleep(rng.uniform(0.0, 0.05))
                 break
     finally:
@@ -101,6 +109,8 @@ def _run_cycle(spec: str, keys_dir: Path, stores_dir: Path, names: list[str], le
 
     pending: dict[str, Any] | None = None
     for message in seen:
+        if "prologue" in message:
+            continue
         if "begin" in message:
             pending = message
         elif "done" in message and pending is not None and message["done"] == pending["begin"]:
@@ -183,7 +193,8 @@ def _crash_loop(aico_target: Target, keys: KeysCapability, tmp_path: Path, passw
     ledger = Ledger(password=password, records={n: {} for n in names})
     rng = random.Random()
     for cycle in range(kills):
-        inflight = _run_cycle(spec, keys_dir, stores_dir, names, ledger, cycle, rng, targeted=cycle % 2 == 1)
+        mode = MODES[cycle % len(MODES)]
+        inflight = _run_cycle(spec, keys_dir, stores_dir, names, ledger, cycle, rng, mode)
         _verify(keys, aico_target, keys_dir, stores_dir, names, ledger, inflight)
     evidence("kills", sum(ledger.kills.values()))
     evidence("kills by operation in flight", dict(sorted(ledger.kills.items())))

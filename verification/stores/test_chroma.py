@@ -26,8 +26,11 @@ def test_nothing_tries_the_network(keyring: UnlockedKeyring, tmp_path: Path, mon
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(
-        OSError("network disabled in this test")))
+    def create_connection(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
     with ChromaStore.open(keyring, tmp_path / "c") as store:
         store.add("a", [0.1] * 8, "doc", {})
         store.query([0.1] * 8, 1)

@@ -22,7 +22,8 @@ def _synthetic(count: int, dimension: int, rng: np.random.Generator, centers: np
     """Unit vectors around 100 topic centres: the shape of sentence embeddings (cosine ~0.5 within a topic)."""
     labels = rng.integers(0, len(centers), count)
     points = centers[labels] + rng.standard_normal((count, dimension)) / np.sqrt(dimension)
-    return points / np.linalg.norm(points, axis=1, keepdims=True)
+    normalised: np.ndarray = points / np.linalg.norm(points, axis=1, keepdims=True)
+    return normalised
 
 
 def _top_k(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:

@@ -34,6 +34,7 @@ def test_names_are_blinded_and_values_sealed(keyring: UnlockedKeyring, tmp_path:
         db.close()
     assert len(items) == 1
     stored_key, sealed = items[0]
+    assert isinstance(stored_key, bytes) and isinstance(sealed, bytes)
     assert len(stored_key) == 16 and b"alice" not in stored_key
     assert b"SECRET-VALUE" not in sealed and b"alice" not in sealed
 
