@@ -22,7 +22,9 @@ def snapshot(root: Path) -> dict[str, str]:
     }
 
 
-def find_leaks(root: Path, *, canaries: Iterable[str] = (), secrets: Mapping[str, bytes] | None = None) -> InspectionResult:
+def find_leaks(
+    root: Path, *, canaries: Iterable[str] = (), secrets: Mapping[str, bytes] | None = None
+) -> InspectionResult:
     """Search every file under ``root`` for canaries and secret bytes in every encoding the inspector knows."""
     return inspect_tree(root, canaries=canaries, keys=list((secrets or {}).items()))
 

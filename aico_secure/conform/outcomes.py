@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from aico_secure.conform.catalog import Catalog, Requirement
 
 
-class Outcome(str, Enum):
-    PASS = "pass"
+class Outcome(StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     ERROR = "error"
     NOT_IMPLEMENTED = "not implemented"

@@ -9,7 +9,7 @@ Runs under pytest-xdist too: workers only tag reports; the controller aggregates
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,11 +104,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(CapabilityMissing):
         report.user_properties.append((_NOT_IMPLEMENTED_PROP, str(call.excinfo.value)))
-    return report  # type: ignore[no-any-return]
+    return report
 
 
 def _short_message(report: pytest.TestReport) -> str:
@@ -133,7 +135,7 @@ class ConformanceRecorder:
         self.verdict_ok: bool | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
+        props = {str(k): str(v) for k, v in report.user_properties}
         if _REQ_PROP not in props:
             return
         result = self.results.setdefault(

@@ -3,4 +3,4 @@
 from aico_secure.keys.keyring import KdfDescription, Keyring, UnlockedKeyring
 from aico_secure.keys.profiles import TEST_PARAMETERS, KdfParameters
 
-__all__ = ["Keyring", "UnlockedKeyring", "KdfDescription", "KdfParameters", "TEST_PARAMETERS"]
+__all__ = ["TEST_PARAMETERS", "KdfDescription", "KdfParameters", "Keyring", "UnlockedKeyring"]

@@ -33,7 +33,14 @@ from aico_secure.errors import (
 )
 from aico_secure.keys import keyring_file as kf
 from aico_secure.keys.atomic import atomic_write
-from aico_secure.keys.labels import KEYRING_MAC_LABEL, VERIFIER_LABEL, VERIFIER_MESSAGE, check_purpose, kek_label, purpose_label
+from aico_secure.keys.labels import (
+    KEYRING_MAC_LABEL,
+    VERIFIER_LABEL,
+    VERIFIER_MESSAGE,
+    check_purpose,
+    kek_label,
+    purpose_label,
+)
 from aico_secure.keys.profiles import KdfParameters, parameters_for
 from aico_secure.sensitive import SecretBytes
 
@@ -88,7 +95,8 @@ def _mac(master: SecretBytes, document: dict[str, Any]) -> bytes:
 
 def _kek(master: SecretBytes, purpose: str, version: int) -> DataKey:
     label = kek_label(purpose, version)
-    return DataKey(key_id=hashlib.sha256(label).digest()[:8], secret=SecretBytes(hkdf_sha256(master.reveal(), info=label)))
+    secret = SecretBytes(hkdf_sha256(master.reveal(), info=label))
+    return DataKey(key_id=hashlib.sha256(label).digest()[:8], secret=secret)
 
 
 def _wrap_context(purpose: str, dek_id: bytes) -> RecordContext:
@@ -319,4 +327,4 @@ def keyring_exists(directory: Path) -> bool:
     return Keyring.path_in(directory).exists()
 
 
-__all__ = ["Keyring", "UnlockedKeyring", "KdfDescription", "KeyringNotFoundError", "keyring_exists"]
+__all__ = ["KdfDescription", "Keyring", "KeyringNotFoundError", "UnlockedKeyring", "keyring_exists"]

@@ -9,10 +9,10 @@ from aico_secure import envelope
 from aico_secure.envelope import RecordContext
 from aico_secure.errors import (
     AicoSecureError,
+    KdfProfileError,
     KeyringCorruptError,
     KeyringNotFoundError,
     KeyringVersionError,
-    KdfProfileError,
     WrongPasswordError,
 )
 from aico_secure.keys import Keyring, UnlockedKeyring
@@ -73,7 +73,7 @@ class ReferenceKeySession:
             raise RejectedCredentials(str(exc)) from None
 
     def secret_material(self) -> Mapping[str, bytes]:
-        material = {"master": self.keyring._master.reveal()}  # noqa: SLF001 - the contract's test hook
+        material = {"master": self.keyring._master.reveal()}
         for purpose in self.keyring.purposes():
             for key in self.keyring.data_keys(purpose):
                 material[f"dek:{purpose}:{key.key_id.hex()}"] = key.secret.reveal()

@@ -21,7 +21,7 @@ from aico_secure.errors import (
     KeyringVersionError,
     WrongPasswordError,
 )
-from aico_secure.keys import Keyring, KdfParameters, keyring_file
+from aico_secure.keys import KdfParameters, Keyring, keyring_file
 from aico_secure.keys.profiles import RFC9106_SECOND_OPTION, calibrate_production
 
 fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=15)

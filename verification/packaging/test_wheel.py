@@ -60,7 +60,7 @@ def test_conform_runs_from_the_wheel_outside_the_checkout(wheel_venv: Path, tmp_
     reports = list((tmp_path / "reports").glob("*.json"))
     assert reports, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(reports[0].read_text())
-    assert "_suite" in json.dumps([t["nodeid"] for r in data["requirements"] for t in r["tests"]]) or data["requirements"]
+    assert sum(len(r["tests"]) for r in data["requirements"]) > 100, "the wheel's suite ran almost nothing"
     assert proc.returncode == 0 and data["verdict"] == "pass", proc.stdout[-3000:]
 
 

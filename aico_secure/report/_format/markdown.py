@@ -21,7 +21,8 @@ class MarkdownFormat(ReportFormat):
             "",
             f"- **Verdict: {'PASS' if report.ok else 'FAIL'}**",
             f"- Target: `{report.target_spec}` ({report.target_name} {report.target_version})",
-            f"- Profile: `{report.profile}`; catalog version {report.catalog_version}; aico-secure {report.tool_version}",
+            f"- Profile: `{report.profile}`; catalog version {report.catalog_version}; "
+            f"aico-secure {report.tool_version}",
             f"- Run: {report.started_at} to {report.finished_at}",
             "- Totals: " + ", ".join(f"{k}: {v}" for k, v in totals.items() if v),
         ]
