@@ -34,6 +34,8 @@ _SEVERITY_ORDER = [Outcome.ERROR, Outcome.FAIL, Outcome.NOT_IMPLEMENTED, Outcome
 
 @dataclass
 class TestResult:
+    __test__ = False  # a result record, not a pytest test class
+
     nodeid: str
     requirements: tuple[str, ...]
     outcome: Outcome

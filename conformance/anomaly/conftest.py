@@ -4,44 +4,22 @@ open a trail with chosen thresholds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from aico_secure.target import KeySession, Target
+from aico_secure.conform.fakes import ManualClock as Clock
+from aico_secure.conform.fakes import weekday_afternoon
+from aico_secure.conform.fixtures import capability_fixture
+from aico_secure.target import KeySession
 from aico_secure.target.audit import AnomalyThresholds, AuditCapability, AuditTrail
 
-
-class Clock:
-    """Seconds since the epoch that move only when a test says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def set_utc(self, hour: int, minute: int = 0) -> None:
-        """Move to the next time of day ``hour:minute`` UTC (never backwards)."""
-        day = datetime.fromtimestamp(self.now, UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
-        target = day.timestamp()
-        self.now = target if target > self.now else target + 86400
-
-
-@pytest.fixture
-def audit(aico_target: Target) -> AuditCapability:
-    capability = aico_target.require("audit")
-    assert isinstance(capability, AuditCapability), "target.audit does not implement AuditCapability"
-    return capability
+audit = capability_fixture("audit", AuditCapability)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))  # a Monday afternoon: outside any quiet hours
+    return weekday_afternoon()
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 import zmq
 
 from aico_secure.conform.checks import find_leaks
+from aico_secure.conform.fixtures import capability_fixture
 from aico_secure.probes.bus import BusProbe
-from aico_secure.target import KeySession, Target
+from aico_secure.target import KeySession
 from aico_secure.target.audit import AuditTrail
 from aico_secure.target.bus import BusCapability
 from aico_secure.target.gateway import GatewayCapability
@@ -21,6 +22,8 @@ from aico_secure.target.gateway import GatewayCapability
 from ..gateway.gwclient import SuiteClient
 
 FAILURES = 4
+bus = capability_fixture("bus", BusCapability)
+gateway_cap = capability_fixture("gateway", GatewayCapability, name="gateway_cap")
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -37,10 +40,8 @@ def _auth_events(trail: AuditTrail, result: str) -> list[object]:
 
 
 @pytest.mark.requirement("AICO-ANO-001", "AICO-AUD-001")
-def test_bus_handshake_failures_reach_the_trail_and_alert(aico_target: Target, open_trail: Callable[..., AuditTrail],
+def test_bus_handshake_failures_reach_the_trail_and_alert(bus: BusCapability, open_trail: Callable[..., AuditTrail],
                                                           tmp_path: Path) -> None:
-    bus = aico_target.require("bus")
-    assert isinstance(bus, BusCapability)
     trail = open_trail(auth_failures=FAILURES)
     broker = bus.start(tmp_path / "bus", audit=trail)
     probe = BusProbe(broker)
@@ -58,11 +59,9 @@ def test_bus_handshake_failures_reach_the_trail_and_alert(aico_target: Target, o
 
 
 @pytest.mark.requirement("AICO-ANO-001", "AICO-AUD-001")
-def test_gateway_login_failures_reach_the_trail_and_alert(aico_target: Target, key_session: KeySession,
+def test_gateway_login_failures_reach_the_trail_and_alert(gateway_cap: GatewayCapability, key_session: KeySession,
                                                           open_trail: Callable[..., AuditTrail],
                                                           tmp_path: Path, password: str) -> None:
-    gateway_cap = aico_target.require("gateway")
-    assert isinstance(gateway_cap, GatewayCapability)
     trail = open_trail(auth_failures=FAILURES)
     gateway = gateway_cap.start(key_session, tmp_path / "gateway", audit=trail)
     try:
@@ -82,11 +81,10 @@ def test_gateway_login_failures_reach_the_trail_and_alert(aico_target: Target, k
 
 
 @pytest.mark.requirement("AICO-AUD-002")
-def test_gateway_tokens_and_passwords_never_reach_the_audit_log(aico_target: Target, key_session: KeySession,
+def test_gateway_tokens_and_passwords_never_reach_the_audit_log(gateway_cap: GatewayCapability,
+                                                               key_session: KeySession,
                                                                open_trail: Callable[..., AuditTrail],
                                                                tmp_path: Path, password: str) -> None:
-    gateway_cap = aico_target.require("gateway")
-    assert isinstance(gateway_cap, GatewayCapability)
     trail = open_trail()
     gateway = gateway_cap.start(key_session, tmp_path / "gateway", audit=trail)
     try:

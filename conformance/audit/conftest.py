@@ -4,41 +4,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from aico_secure.audit.events import AuditEvent
-from aico_secure.target import KeySession, Target
+from aico_secure.conform.fakes import ManualClock as Clock
+from aico_secure.conform.fakes import weekday_afternoon
+from aico_secure.conform.fixtures import capability_fixture
+from aico_secure.target import KeySession
 from aico_secure.target.audit import AuditCapability, AuditTrail
 
 ENTRIES = 12
 
 
-class Clock:
-    """Seconds since the epoch that move only when a test says so."""
 
-    def __init__(self, start: datetime) -> None:
-        self.now = start.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def audit(aico_target: Target) -> AuditCapability:
-    capability = aico_target.require("audit")
-    assert isinstance(capability, AuditCapability), "target.audit does not implement AuditCapability"
-    return capability
+audit = capability_fixture("audit", AuditCapability)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))  # a Monday afternoon: outside any quiet hours
+    return weekday_afternoon()
 
 
 @pytest.fixture

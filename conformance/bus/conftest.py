@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from aico_secure.conform.fixtures import capability_fixture
 from aico_secure.probes.bus import BusProbe, ProbePair, RecordingSink
-from aico_secure.target import Target
 from aico_secure.target.bus import BusBroker, BusCapability
 
-
-@pytest.fixture
-def bus(aico_target: Target) -> BusCapability:
-    capability = aico_target.require("bus")
-    assert isinstance(capability, BusCapability), "target.bus does not implement BusCapability"
-    return capability
+bus = capability_fixture("bus", BusCapability)
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ and an open consent service."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from aico_secure.audit.events import AuditEvent
-from aico_secure.target import KeySession, Target
+from aico_secure.conform.fakes import CollectingSink as Collector
+from aico_secure.conform.fakes import ManualClock as Clock
+from aico_secure.conform.fakes import weekday_afternoon
+from aico_secure.conform.fixtures import capability_fixture
+from aico_secure.target import KeySession
 from aico_secure.target.consent import Actor, ConsentCapability, ConsentService
 
 USER = Actor("user-1", "user_data")
@@ -19,37 +21,14 @@ OTHER_PLUGIN = Actor("plugin.notes", "plugin")
 SYSTEM = Actor("core.memory", "system")
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
-class Collector:
-    """An ``AuditSink`` that keeps what it is given, so tests can see what the service audits."""
-
-    def __init__(self) -> None:
-        self.events: list[AuditEvent] = []
-
-    def record(self, event: AuditEvent) -> None:
-        self.events.append(event)
-
-
-@pytest.fixture
-def consent(aico_target: Target) -> ConsentCapability:
-    capability = aico_target.require("consent")
-    assert isinstance(capability, ConsentCapability), "target.consent does not implement ConsentCapability"
-    return capability
+consent = capability_fixture("consent", ConsentCapability)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+    return weekday_afternoon()
 
 
 @pytest.fixture

@@ -4,50 +4,19 @@ the suite's own HTTPS+SRP client for it."""
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from aico_secure.audit.events import AuditEvent
+from aico_secure.conform.fakes import CollectingSink, ManualClock
+from aico_secure.conform.fixtures import capability_fixture
 from aico_secure.target import KeysCapability, KeySession, Target
 from aico_secure.target.gateway import GatewayCapability, RunningGateway
 
 from .gwclient import SuiteClient
 
-
-class ManualClock:
-    """Starts at the real time; moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class EventSink:
-    """Collects the audit events a gateway reports (the suite scans them for secrets)."""
-
-    def __init__(self) -> None:
-        self.events: list[AuditEvent] = []
-
-    def record(self, event: AuditEvent) -> None:
-        self.events.append(event)
-
-    def text(self) -> str:
-        return "\n".join(repr(e) for e in self.events)
-
-
-@pytest.fixture
-def gateway_cap(aico_target: Target) -> GatewayCapability:
-    capability = aico_target.require("gateway")
-    assert isinstance(capability, GatewayCapability), "target.gateway does not implement GatewayCapability"
-    return capability
+gateway_cap = capability_fixture("gateway", GatewayCapability, name="gateway_cap")
 
 
 @pytest.fixture
@@ -56,8 +25,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def audit_events() -> EventSink:
-    return EventSink()
+def audit_events() -> CollectingSink:
+    return CollectingSink()
 
 
 StartGateway = Callable[..., RunningGateway]
@@ -65,7 +34,7 @@ StartGateway = Callable[..., RunningGateway]
 
 @pytest.fixture
 def start_gateway(gateway_cap: GatewayCapability, key_session: KeySession, tmp_path: Path, clock: ManualClock,
-                  audit_events: EventSink) -> Iterator[StartGateway]:
+                  audit_events: CollectingSink) -> Iterator[StartGateway]:
     """``start_gateway(directory=None)``: start (or restart) a gateway; every one is stopped at teardown."""
     started: list[RunningGateway] = []
 
@@ -103,7 +72,7 @@ def shared_gateway(aico_target: Target, tmp_path_factory: pytest.TempPathFactory
     assert isinstance(keys, KeysCapability) and isinstance(capability, GatewayCapability)
     root = tmp_path_factory.mktemp("shared-gateway")
     session = keys.create(root / "keys", "pw-" + secrets.token_urlsafe(18), fast_kdf=fast_kdf)
-    gateway = capability.start(session, root / "gateway", audit=EventSink(), clock=ManualClock())
+    gateway = capability.start(session, root / "gateway", audit=CollectingSink(), clock=ManualClock())
     try:
         yield gateway
     finally:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from aico_secure.conform.checks import find_leaks
+from aico_secure.conform.fakes import CollectingSink as EventSink
 from aico_secure.inspector.encodings import byte_forms, text_forms
 from aico_secure.target.gateway import RunningGateway
 
-from .conftest import EventSink
 from .gwclient import MIN_GROUP_BITS, SuiteClient, group_named, srp_x
 
 

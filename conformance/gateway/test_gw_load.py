@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from aico_secure.conform.fakes import ManualClock
 from aico_secure.target import KeySession, Target
 from aico_secure.target.audit import AuditCapability
 from aico_secure.target.gateway import GatewayCapability, RunningGateway
 
-from .conftest import ManualClock
 from .gwclient import SuiteClient
 
 ATTACK_THREADS = 4

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
+from aico_secure.conform.fakes import ManualClock
 from aico_secure.target.gateway import RunningGateway
 
-from .conftest import ManualClock
 from .gwclient import LoginOutcome, SuiteClient
 
 MAX_IDENTITY_THRESHOLD = 10

@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from aico_secure.conform.fakes import CollectingSink as EventSink
+from aico_secure.conform.fakes import ManualClock
 from aico_secure.target.gateway import RunningGateway
 
-from .conftest import EventSink, ManualClock, StartGateway
+from .conftest import StartGateway
 from .gwclient import LoginOutcome, SuiteClient
 
 MAX_ACCESS_TTL = 15 * 60  # OWASP ASVS: short-lived access tokens

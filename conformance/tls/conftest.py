@@ -7,16 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from aico_secure.conform.fixtures import capability_fixture
 from aico_secure.probes.tls import DeviceSet, SuitePki
-from aico_secure.target import KeySession, Target
+from aico_secure.target import KeySession
 from aico_secure.target.tls import TlsCapability
 
-
-@pytest.fixture
-def tls(aico_target: Target) -> TlsCapability:
-    capability = aico_target.require("tls")
-    assert isinstance(capability, TlsCapability), "target.tls does not implement TlsCapability"
-    return capability
+tls = capability_fixture("tls", TlsCapability)
 
 
 @pytest.fixture
