@@ -11,21 +11,16 @@ Exit codes: 0 the log is intact; 1 the log was tampered with (every problem prin
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
-import sys
 from pathlib import Path
 
 from aico_secure.audit.codec import SealedCodec
 from aico_secure.audit.layout import log_path
 from aico_secure.audit.logkeys import KeyringLogKeys
 from aico_secure.audit.verify import Verification, verify_log
+from aico_secure.cli.passwords import PASSWORD_ENV, PasswordSourceError, read_password
 from aico_secure.errors import KeyringError, WrongPasswordError
 from aico_secure.keys import Keyring
-
-PASSWORD_ENV = "AICO_SECURE_PASSWORD"  # noqa: S105 - the name of a variable, not a password
-MAX_PASSWORD_FILE_BYTES = 4096
 
 
 class AuditCommandError(Exception):
@@ -45,28 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password_file:
-        try:
-            with open(args.password_file, "rb") as fh:
-                raw = fh.read(MAX_PASSWORD_FILE_BYTES + 1)
-        except OSError as exc:
-            raise AuditCommandError(f"cannot read the password file {args.password_file}: {exc.strerror}") from None
-        if len(raw) > MAX_PASSWORD_FILE_BYTES:
-            raise AuditCommandError(f"the password file {args.password_file} is too large to hold a password")
-        try:
-            password = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError:
-            raise AuditCommandError(f"the password file {args.password_file} is not UTF-8 text") from None
-    elif os.environ.get(PASSWORD_ENV):
-        password = os.environ[PASSWORD_ENV]
-    elif sys.stdin.isatty():
-        password = getpass.getpass("keyring password: ")
-    else:
-        raise AuditCommandError(f"no password: use --password-file FILE or set {PASSWORD_ENV} "
-                                "(passwords are never taken on the command line)")
-    if not password:
-        raise AuditCommandError("the password is empty")
-    return password
+    try:
+        return read_password(args.password_file)
+    except PasswordSourceError as exc:
+        raise AuditCommandError(str(exc)) from None
 
 
 def _render_text(path: Path, found: Verification) -> str:

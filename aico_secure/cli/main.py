@@ -78,6 +78,16 @@ def _audit(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def _keyring(args: argparse.Namespace) -> int:
+    from aico_secure.keys import command
+
+    try:
+        return command.run(args)
+    except command.KeyringCommandError as exc:
+        print(f"aico-secure keyring: {exc}", file=sys.stderr)
+        return exc.code
+
+
 def _fuzz(args: argparse.Namespace) -> int:
     from aico_secure import fuzzing
 
@@ -131,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_audit(audit)
     audit.set_defaults(handler=_audit)
+
+    keyring = sub.add_parser("keyring", help="create, inspect, check, rotate or re-password a keyring")
+    from aico_secure.keys.command import configure as configure_keyring
+
+    configure_keyring(keyring)
+    keyring.set_defaults(handler=_keyring)
 
     fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
     fuzz.add_argument("harness", nargs="?", help="harness name (fuzz/fuzz_<name>.py)")
