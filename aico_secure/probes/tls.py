@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from aico_secure.probes.bus import RecordingSink
 from aico_secure.target.keys import KeySession
@@ -186,7 +187,57 @@ def offered_versions(port: int, ca_path: Path, cert: Path, key: Path) -> dict[st
     return verdicts
 
 
-class ProbeTlsServer:
+class _LoopbackService:
+    """A thread-per-connection TCP service on 127.0.0.1 that stops promptly: the accept loop both probe servers
+    share. Subclasses implement ``_handle(conn, n)`` for the ``n``-th accepted connection."""
+
+    _worker_join_s = 5.0
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port: int = self._listener.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._accept = threading.Thread(target=self._run, daemon=True)
+        self._accept.start()
+
+    def _handle(self, conn: socket.socket, n: int) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            worker = threading.Thread(target=self._handle, args=(conn, self.connections), daemon=True)
+            self._threads.append(worker)
+            worker.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread at once
+        except OSError:
+            pass
+        self._listener.close()
+        self._accept.join(2.0)
+        for worker in self._threads:
+            worker.join(self._worker_join_s)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProbeTlsServer(_LoopbackService):
     """A TLS server the suite runs in place of a build's peer; it speaks no sync protocol and only records.
 
     ``connections``: TCP connections accepted; ``handshakes``: TLS handshakes completed; ``app_bytes``:
@@ -198,29 +249,11 @@ class ProbeTlsServer:
         ctx.load_cert_chain(str(cert), str(key))
         _pin_version(ctx, version)
         self._ctx, self._idle = ctx, idle
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port: int = self._listener.getsockname()[1]
-        self.connections = self.handshakes = self.app_bytes = 0
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._run, daemon=True)
-        self._accept.start()
+        self._worker_join_s = idle + 4.0
+        self.handshakes = self.app_bytes = 0
+        super().__init__()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(worker)
-            worker.start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket, n: int) -> None:
         conn.settimeout(3.0)
         try:
             with self._ctx.wrap_socket(conn, server_side=True) as tls:
@@ -236,28 +269,11 @@ class ProbeTlsServer:
         finally:
             conn.close()
 
-    def close(self) -> None:
-        self._stop.set()
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread at once
-        except OSError:
-            pass
-        self._listener.close()
-        self._accept.join(2.0)
-        for worker in self._threads:
-            worker.join(self._idle + 4.0)
-
-    def __enter__(self) -> ProbeTlsServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 Tamper = Callable[[bytes, int], bytes]
 
 
-class TerminatingRelay:
+class TerminatingRelay(_LoopbackService):
     """A man in the middle with the suite's consent: devices pin the relay's key, so it can read the channel.
 
     It accepts TLS with ``cert``/``key``, opens its own mutual-TLS connection to ``upstream_port`` with
@@ -273,29 +289,11 @@ class TerminatingRelay:
         self._client_ctx, self._upstream, self._tamper = client_ctx, upstream_port, tamper
         self.capture = capture
         capture.mkdir(parents=True, exist_ok=True)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port: int = self._listener.getsockname()[1]
-        self.bytes_up = self.bytes_down = self.connections = 0
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._run, daemon=True)
-        self._accept.start()
+        self.bytes_up = self.bytes_down = 0
+        self._worker_join_s = 11.0
+        super().__init__()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            worker = threading.Thread(target=self._relay, args=(conn, self.connections), daemon=True)
-            self._threads.append(worker)
-            worker.start()
-
-    def _relay(self, conn: socket.socket, n: int) -> None:
+    def _handle(self, conn: socket.socket, n: int) -> None:
         conn.settimeout(5.0)
         try:
             with self._server_ctx.wrap_socket(conn, server_side=True) as down, \
@@ -328,23 +326,6 @@ class TerminatingRelay:
             return
         finally:
             conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread at once
-        except OSError:
-            pass
-        self._listener.close()
-        self._accept.join(2.0)
-        for worker in self._threads:
-            worker.join(11.0)
-
-    def __enter__(self) -> TerminatingRelay:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _read(tls: ssl.SSLSocket) -> bytes | None:
