@@ -19,9 +19,10 @@ settings.register_profile("nightly", max_examples=5000, deadline=None, print_blo
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("AICO_HYPOTHESIS_PROFILE", "dev"))
 
-DEFAULT_WYCHEPROOF = Path(__file__).resolve().parent.parent / "shared" / "vectors" / "wycheproof"
+# Vendored with their licence (vectors/wycheproof/README.md), so a fresh clone needs nothing beside it.
+DEFAULT_WYCHEPROOF = Path(__file__).resolve().parent / "vectors" / "wycheproof"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--wycheproof-root", default=os.environ.get("AICO_WYCHEPROOF_ROOT", str(DEFAULT_WYCHEPROOF)),
-                     help="folder of Wycheproof JSON vectors (default: ../shared/vectors/wycheproof)")
+                     help="folder of Wycheproof JSON vectors (default: the vendored vectors/wycheproof)")
