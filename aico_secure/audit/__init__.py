@@ -1,1 +1,1 @@
-"""Audit logging and anomaly detection (issue 6). ``events`` is the shared vocabulary."""
+"""Audit logging and anomaly detection. ``events`` is the shared vocabulary."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aico_secure.audit.chain import KEY_ID_BYTES, LOG_ID_BYTES, MAC_BYTES, checkpoint_mac, same
+from aico_secure.audit.reader import LogFileUnreadable, read_prefix
 from aico_secure.envelope import DataKey
 
 FORMAT = "aico-audit-checkpoint/1"
@@ -71,7 +72,7 @@ def parse(slot: bytes) -> Checkpoint | None:
         return None
     try:
         document = json.loads(slot.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or an integer too long to convert
         return None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
@@ -87,11 +88,11 @@ def parse(slot: bytes) -> Checkpoint | None:
 
 
 def read(path: Path) -> list[Checkpoint | None] | None:
-    """Both slots (None for a damaged one), or None when there is no checkpoint file of the right size."""
+    """Both slots (None for a damaged one), or None when there is no checkpoint file of the right size, or it is
+    not a regular file (a FIFO would block the reader) or cannot be read."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(SLOTS * SLOT_BYTES + 1)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        data = read_prefix(path, SLOTS * SLOT_BYTES + 1)
+    except LogFileUnreadable:
         return None
     if len(data) != SLOTS * SLOT_BYTES:
         return None

@@ -11,6 +11,12 @@ leaves at most one complete entry beyond the checkpoint (re-anchored on the next
 the very end beyond the checkpoint, or one damaged checkpoint slot. The last two are reported by ``verify``
 (bytes did change) and repaired by the next ``open``, which records the repair in the log as a ``system``
 event, so the evidence of what happened stays.
+
+Rollback anchor (``anchor.py``), when given: after the checkpoint moves, the keyring's counter for this log is
+advanced to the same count, and only then is the append acknowledged. Checkpoint first, anchor second: a crash
+between them leaves the anchor one behind, which verifies and is caught up by the next ``open``; the other
+order would leave the anchor ahead, indistinguishable from a rollback. A log whose checkpoint is behind its
+anchor is refused like any other tampered log.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 
 from aico_secure.audit import checkpoint as cp
 from aico_secure.audit import record
+from aico_secure.audit.anchor import AnchorError, RollbackAnchor
 from aico_secure.audit.chain import LOG_ID_BYTES, EntryLine, Header, entry_mac, genesis, header_mac
 from aico_secure.audit.codec import EntryCodec, SealedCodec
 from aico_secure.audit.errors import AuditError, AuditLogBusy, AuditLogTampered, AuditLogUnreadable, AuditWriteError
@@ -58,7 +65,7 @@ class AuditLog:
     """Open with ``AuditLog.open``; ``append`` events; ``close`` when done."""
 
     def __init__(self, directory: Path, keys: LogKeys, codec: EntryCodec, *, durable: bool, clock: Clock,
-                 redactor: Redactor, lock_fd: int, log_id: bytes) -> None:
+                 redactor: Redactor, lock_fd: int, log_id: bytes, anchor: RollbackAnchor | None = None) -> None:
         self.directory = directory
         self._keys = keys
         self._codec = codec
@@ -67,6 +74,7 @@ class AuditLog:
         self._redactor = redactor
         self._lock_fd: int | None = lock_fd
         self._log_id = log_id
+        self._anchor = anchor
         self._checkpoints: cp.CheckpointWriter | None = None
         self._mutex = threading.Lock()
         self._fd: int | None = None
@@ -81,8 +89,10 @@ class AuditLog:
     # ---- opening ---------------------------------------------------------------------------------------------
     @classmethod
     def open(cls, directory: Path, keys: LogKeys, *, codec: EntryCodec | None = None, durable: bool = True,
-             clock: Clock = time.time, redactor: Redactor = redact) -> AuditLog:
-        """Create the log in ``directory`` or resume the one there after verifying it completely."""
+             clock: Clock = time.time, redactor: Redactor = redact,
+             anchor: RollbackAnchor | None = None) -> AuditLog:
+        """Create the log in ``directory`` or resume the one there after verifying it completely (against
+        ``anchor`` too, when given: a rolled-back log is refused)."""
         directory = Path(directory)
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -92,9 +102,9 @@ class AuditLog:
         codec = codec or SealedCodec(keys)
         try:
             if not log_path(directory).exists():
-                log = cls._create(directory, keys, codec, durable, clock, redactor, lock_fd)
+                log = cls._create(directory, keys, codec, durable, clock, redactor, lock_fd, anchor)
             else:
-                log = cls._resume(directory, keys, codec, durable, clock, redactor, lock_fd)
+                log = cls._resume(directory, keys, codec, durable, clock, redactor, lock_fd, anchor)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -102,7 +112,7 @@ class AuditLog:
 
     @classmethod
     def _create(cls, directory: Path, keys: LogKeys, codec: EntryCodec, durable: bool, clock: Clock,
-                redactor: Redactor, lock_fd: int) -> AuditLog:
+                redactor: Redactor, lock_fd: int, anchor: RollbackAnchor | None) -> AuditLog:
         log_id = os.urandom(LOG_ID_BYTES)
         key = keys.mac_key()
         fd = os.open(log_path(directory), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -114,7 +124,7 @@ class AuditLog:
             os.close(fd)
             raise
         log = cls(directory, keys, codec, durable=durable, clock=clock, redactor=redactor, lock_fd=lock_fd,
-                  log_id=log_id)
+                  log_id=log_id, anchor=anchor)
         log._fd, log._size = fd, len(header)
         log._checkpoints = cp.CheckpointWriter(checkpoint_path(directory), durable=durable)
         log._write_checkpoint(reset=True)
@@ -122,29 +132,32 @@ class AuditLog:
 
     @classmethod
     def _resume(cls, directory: Path, keys: LogKeys, codec: EntryCodec, durable: bool, clock: Clock,
-                redactor: Redactor, lock_fd: int) -> AuditLog:
-        found = verify_log(directory, keys, codec)
+                redactor: Redactor, lock_fd: int, anchor: RollbackAnchor | None) -> AuditLog:
+        found = verify_log(directory, keys, codec, anchor=anchor, keep_events=False)
+        if found.unreadable is not None:
+            raise AuditLogUnreadable(f"the audit log in {directory} cannot be opened: {found.unreadable}")
         # States a crash can leave, which the writer repairs (and records in the log) rather than refuses: a
         # log created but never checkpointed, a checkpoint slot damaged mid-write, and a partial last line
         # after the checkpoint. Everything else is refused.
         torn = [p for p in found.problems if p.kind == "inserted" and p.offset == found.torn_tail]
         slot = [p for p in found.problems if p.kind == "unreadable" and found.damaged_slot and "slot" in p.detail]
         fresh = found.header_ok and found.lines == 0 and found.checkpoint_count is None
-        if len(found.problems) > len(torn) + len(slot) and not (fresh and len(found.problems) == 1):
+        if found.omitted or (len(found.problems) > len(torn) + len(slot)
+                             and not (fresh and len(found.problems) == 1)):
             lines = "; ".join(found.describe()[:3])
             raise AuditLogTampered(f"the audit log in {directory} failed verification "
                                    f"({len(found.problems)} problem(s): {lines})", found)
         assert found.log_id is not None
         log = cls(directory, keys, codec, durable=durable, clock=clock, redactor=redactor, lock_fd=lock_fd,
-                  log_id=found.log_id)
+                  log_id=found.log_id, anchor=anchor)
         fd = os.open(log_path(directory), os.O_WRONLY | os.O_APPEND)
         log._fd = fd
         if found.torn_tail is not None:
             os.ftruncate(fd, found.torn_tail)
             os.fsync(fd)
         log._size = os.fstat(fd).st_size
-        if found.backbone:
-            log._seq, log._head = found.backbone[-1].seq, found.backbone[-1].mac
+        if found.head is not None:
+            log._seq, log._head = found.head
         log._checkpoints = cp.CheckpointWriter(checkpoint_path(directory), durable=durable)
         log._write_checkpoint(reset=True)
         if found.torn_tail is not None:
@@ -210,20 +223,27 @@ class AuditLog:
         except OSError as exc:
             raise AuditWriteError(f"the audit checkpoint in {self.directory} could not be written "
                                   f"({exc.strerror}); the entry itself was recorded") from None
+        if self._anchor is not None:
+            try:
+                self._anchor.advance(self._log_id, self._seq)
+            except AnchorError as exc:
+                raise AuditWriteError(f"{exc} for the audit log in {self.directory}; the entry itself was "
+                                      "recorded") from None
 
     # ---- reading ---------------------------------------------------------------------------------------------
     @property
     def entries(self) -> int:
         return self._seq
 
-    def verify(self) -> Verification:
+    def verify(self, *, keep_events: bool = False) -> Verification:
         with self._mutex:
-            return verify_log(self.directory, self._keys, self._codec)
+            return verify_log(self.directory, self._keys, self._codec, anchor=self._anchor,
+                              keep_events=keep_events)
 
     def events(self) -> list[AuditEvent]:
         """Every event, read back from disk and authenticated; ``AuditLogTampered`` if the log no longer
         verifies."""
-        found = self.verify()
+        found = self.verify(keep_events=True)
         if not found.ok:
             raise AuditLogTampered(f"the audit log in {self.directory} no longer verifies", found)
         return found.events()

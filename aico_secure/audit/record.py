@@ -43,7 +43,9 @@ def validate(event: object) -> AuditEvent:
     for key in event.details:
         _text("details key", key, allow_empty=False)
     ts = event.timestamp
-    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts)):
+    # An int is finite by nature, and math.isfinite would overflow on a huge one read back from an entry.
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))
+                           or (isinstance(ts, float) and not math.isfinite(ts))):
         raise InvalidAuditEvent("audit event timestamp must be a finite number of seconds")
     return event
 
@@ -63,7 +65,7 @@ def from_bytes(data: bytes) -> AuditEvent:
     """The event in an entry's plaintext; ``InvalidAuditEvent`` if it is not one."""
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep, or an integer too long
         raise InvalidAuditEvent("entry plaintext is not JSON") from None
     if not isinstance(document, dict) or document.get("v") != 1:
         raise InvalidAuditEvent("entry plaintext is not an audit event")

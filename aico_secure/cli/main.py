@@ -9,8 +9,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from aico_secure import __version__
+from aico_secure.conform.limits import DEFAULT_TEST_TIMEOUT, MAX_WORKERS
+from aico_secure.fuzzing import DEFAULT_MAX_TIME, MAX_BOUND
+from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
 PENDING = {
     "scan": "dependency and static scans",
@@ -20,6 +24,44 @@ PENDING = {
 
 class CliError(Exception):
     """A usage or input problem: printed as one line, exit 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2, like every other bad input here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(option: str) -> Callable[[str], float]:
+    """An argparse type for a timeout: a finite number of seconds > 0."""
+
+    def parse(text: str) -> float:
+        from aico_secure.conform import limits
+
+        try:
+            return limits.parse_timeout(option, text)
+        except limits.LimitError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _at_least_one(option: str) -> Callable[[str], int]:
+    """An argparse type for a fuzzing bound: a whole number from 1 to what libFuzzer reads without wrapping."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be at least 1, got {value}")
+        if value > MAX_BOUND:
+            raise argparse.ArgumentTypeError(f"{option} must be at most {MAX_BOUND}, got {value}")
+        return value
+
+    return parse
 
 
 def _controls(args: argparse.Namespace) -> int:
@@ -43,18 +85,26 @@ def _conform(args: argparse.Namespace) -> int:
     from aico_secure.conform import runner
 
     if args.controls:
+        from aico_secure.conform import limits
+
+        try:
+            limits.check_workers(args.workers)
+        except limits.LimitError as exc:
+            raise CliError(str(exc)) from None
         return _controls(args)
     if not args.target:
         raise CliError("--target is required (or --controls to measure suite power)")
-    try:
-        runner.check_target(args.target)
-    except runner.TargetLoadError as exc:
-        raise CliError(str(exc)) from None
     options = runner.RunOptions(
         target=args.target, profile=args.profile,
         report_dir=None if args.no_report else Path(args.report_dir), workers=args.workers,
-        extra_args=tuple(args.pytest_args or ()),
+        extra_args=tuple(args.pytest_args or ()), test_timeout=args.test_timeout, load_timeout=args.load_timeout,
+        report_formats=tuple(args.report_format.split(",")),
     )
+    try:
+        runner.validate(options)  # every option before anything runs
+        runner.check_target(args.target, args.load_timeout)
+    except (runner.OptionError, runner.TargetLoadError) as exc:
+        raise CliError(str(exc)) from None
     code = runner.run(options).returncode
     return 0 if code == 0 else (2 if code in (3, 4) else 1)
 
@@ -114,8 +164,8 @@ def _pending(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aico-secure", description="Verify an AICO build against its "
-                                     "data-security architecture.")
+    parser = OneLineParser(prog="aico-secure", description="Verify an AICO build against its "
+                           "data-security architecture.")
     parser.add_argument("--version", action="version", version=f"aico-secure {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -126,7 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("--profile", choices=("quick", "full", "release"), default="quick")
     conform.add_argument("--report-dir", default="reports", help="where reports are written (default: reports)")
     conform.add_argument("--no-report", action="store_true", help="print the verdict only")
-    conform.add_argument("-n", "--workers", type=int, default=1, help="parallel pytest-xdist workers")
+    conform.add_argument("-n", "--workers", type=int, default=1,
+                         help=f"parallel pytest-xdist workers, 1 to {MAX_WORKERS} (default 1)")
+    conform.add_argument("--test-timeout", type=_seconds("--test-timeout"), metavar="SECONDS",
+                         help="per-test timeout; a test that runs out of time is \"error\", which fails its "
+                              "requirement (default by profile: "
+                              + ", ".join(f"{p} {t:g} s" for p, t in DEFAULT_TEST_TIMEOUT.items()) + ")")
+    conform.add_argument("--load-timeout", type=_seconds("--load-timeout"), default=DEFAULT_LOAD_TIMEOUT,
+                         metavar="SECONDS", help="how long the target factory may take to return; longer is "
+                                                 f"\"target cannot load\", exit 2 (default {DEFAULT_LOAD_TIMEOUT:g} s)")
+    conform.add_argument("--report-format", default="json,markdown", metavar="FMT[,FMT]",
+                         help="report formats to write: json, markdown (default: both)")
     conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
     conform.set_defaults(handler=_conform)
 
@@ -151,8 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
     fuzz.add_argument("harness", nargs="?", help="harness name (fuzz/fuzz_<name>.py)")
     fuzz.add_argument("--list", action="store_true", help="list the harnesses")
-    fuzz.add_argument("--runs", type=int, help="stop after this many inputs")
-    fuzz.add_argument("--max-time", type=int, help="stop after this many seconds")
+    fuzz.add_argument("--runs", type=_at_least_one("--runs"), help="stop after this many inputs (at least 1)")
+    fuzz.add_argument("--max-time", type=_at_least_one("--max-time"),
+                      help="stop after this many seconds (at least 1); with neither --runs nor --max-time a "
+                           f"campaign stops after {DEFAULT_MAX_TIME} s")
     fuzz.add_argument("--corpus", help="corpus folder (kept between campaigns)")
     fuzz.set_defaults(handler=_fuzz)
 

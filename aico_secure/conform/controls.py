@@ -22,6 +22,7 @@ from aico_secure.conform.runner import INI
 from aico_secure.conform.suite import controls_dir, suite_dir
 
 CAUGHT_OUTCOMES = {"fail", "error"}
+CONTROL_TIMEOUT = 1800  # seconds for one control's whole run; past it the control counts as missed
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,11 @@ def run_control(control: Control, profile: str = "quick") -> ControlResult:
                    "--aico-report-format=json"]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(suite.parent), env.get("PYTHONPATH", "")]))
-        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
-                              stdin=subprocess.DEVNULL, timeout=1800)
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
+                                  stdin=subprocess.DEVNULL, timeout=CONTROL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return ControlResult(control, error=f"no verdict within {CONTROL_TIMEOUT} s: not caught")
         reports = list(Path(tmp).glob("*.json"))
         if not reports:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]

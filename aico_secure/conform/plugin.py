@@ -9,6 +9,8 @@ Runs under pytest-xdist too: workers only tag reports; the controller aggregates
 from __future__ import annotations
 
 import secrets
+import signal
+import sys
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,14 +19,21 @@ from typing import Any
 import pytest
 
 from aico_secure import __version__
+from aico_secure.conform import limits
 from aico_secure.conform.catalog import Catalog, load_catalog
 from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
+from aico_secure.conform.report_files import ReportWriteError, write_reports
 from aico_secure.conform.suite import suite_dir
 from aico_secure.target import CapabilityMissing, KeysCapability, KeySession, Target, load_target
+from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT, TargetIdentity, TargetLoadError, check_target
 
-PROFILES = ("quick", "full", "release")
+PROFILES = limits.PROFILES
 _REQ_PROP = "aico_requirements"
 _NOT_IMPLEMENTED_PROP = "aico_not_implemented"
+_TIMEOUT_PROP = "aico_timeout"
+# pytest-timeout's failure message (PYTEST_FAILURE_MESSAGE) starts with this; it is how a timeout is told apart
+# from an assertion failure, so a test that ran out of time is "error", never "fail" or "pass".
+_TIMEOUT_MESSAGE_PREFIX = "Timeout (>"
 _EVIDENCE_PREFIX = "evidence:"
 _WORST_FIRST = [Outcome.ERROR, Outcome.FAIL, Outcome.NOT_IMPLEMENTED, Outcome.NOT_RUN, Outcome.PASS]
 
@@ -40,7 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the conformance report here (JSON and Markdown)")
     group.addoption("--aico-requirements", default=None, metavar="ID,ID",
                     help="run only the conformance tests bound to these requirement IDs")
-    group.addoption("--aico-report-format", default="json,markdown", help="comma-separated report formats")
+    group.addoption("--aico-report-format", default="json,markdown",
+                    help="comma-separated report formats (json, markdown); checked before the run starts")
+    group.addoption("--aico-test-timeout", default=None, metavar="SECONDS",
+                    help="per-test timeout for conformance tests; a test that runs out of time is \"error\" "
+                         "(default by profile: " + ", ".join(f"{p} {t:g} s" for p, t in
+                                                            limits.DEFAULT_TEST_TIMEOUT.items()) + ")")
+    group.addoption("--aico-load-timeout", default=None, metavar="SECONDS",
+                    help=f"how long the target factory may take to return (default {DEFAULT_LOAD_TIMEOUT:g} s)")
     parser.addini("aico_target", "default target for conformance tests collected without --aico-target "
                   "(a project's own ini; giving --aico-target also adds the whole suite to the run)")
 
@@ -48,6 +64,72 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def target_spec(config: pytest.Config) -> str | None:
     spec = config.getoption("aico_target") or config.getini("aico_target")
     return str(spec) if spec else None
+
+
+def _test_timeout(config: pytest.Config) -> float:
+    given = config.getoption("aico_test_timeout")
+    seconds = None if given is None else limits.parse_timeout("--aico-test-timeout", str(given))
+    return limits.per_test_timeout(config.getoption("aico_profile"), seconds)
+
+
+def _load_timeout(config: pytest.Config) -> float:
+    given = config.getoption("aico_load_timeout")
+    return DEFAULT_LOAD_TIMEOUT if given is None else limits.parse_timeout("--aico-load-timeout", str(given))
+
+
+def _validate_options(config: pytest.Config) -> None:
+    """Every option of ours, before collection: a bad value is a usage error now, not a crash after the run."""
+    try:
+        _test_timeout(config)
+        _load_timeout(config)
+        limits.check_report_formats(config.getoption("aico_report_format"))
+        report_dir = config.getoption("aico_report_dir")
+        if report_dir and not hasattr(config, "workerinput"):
+            limits.check_report_dir(Path(report_dir))
+    except limits.LimitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+_CHECKED: dict[tuple[str, float], TargetIdentity | TargetLoadError] = {}
+_LOADED = pytest.StashKey["Target | TargetLoadError"]()
+
+
+def checked_identity(spec: str, timeout: float) -> TargetIdentity:
+    """Load ``spec`` once per process in a child with a deadline (the loader's one rule); remembered, so a
+    target that cannot load costs its timeout once, not once per test or again for the report."""
+    key = (spec, timeout)
+    if key not in _CHECKED:
+        try:
+            _CHECKED[key] = check_target(spec, timeout)
+        except TargetLoadError as exc:
+            _CHECKED[key] = exc
+    found = _CHECKED[key]
+    if isinstance(found, TargetLoadError):
+        raise found
+    return found
+
+
+def _loaded_target(config: pytest.Config, *, keep_error: bool = False) -> Target | None:
+    """The build, loaded once per process under the loader's one rule: first in a child process with a deadline
+    (a factory that blocks, exits or kills its process fails there, not here), then in this process with the
+    same deadline, where any exception or exit from the factory is the same one-line ``TargetLoadError``.
+    Called right after collection, so loading never eats into the first test's timeout."""
+    if _LOADED not in config.stash:
+        spec = target_spec(config)
+        timeout = _load_timeout(config)
+        try:
+            if not spec:
+                raise TargetLoadError("the conformance suite needs --aico-target=package.module:factory")
+            checked_identity(spec, timeout)
+            config.stash[_LOADED] = load_target(spec, timeout=timeout)
+        except TargetLoadError as exc:
+            config.stash[_LOADED] = exc
+    found = config.stash[_LOADED]
+    if isinstance(found, TargetLoadError):
+        if keep_error:
+            return None
+        raise found
+    return found
 
 
 def _in_suite(path: Path) -> bool:
@@ -61,6 +143,7 @@ def _in_suite(path: Path) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this conformance test checks")
     config.addinivalue_line("markers", "aico_profile(name): the least profile (quick/full/release) that runs this test")
+    _validate_options(config)
     suite = suite_dir()
     paths = [Path(str(a).split("::")[0]).resolve() for a in config.args]
     whole_suite = any(p == suite or suite.is_relative_to(p) for p in paths if p.exists())
@@ -77,6 +160,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     catalog: Catalog | None = None
     profile = PROFILES.index(config.getoption("aico_profile"))
     only = set(filter(None, (config.getoption("aico_requirements") or "").split(",")))
+    timeout = pytest.mark.timeout(_test_timeout(config), method="signal" if hasattr(signal, "SIGALRM") else "thread")
     keep, drop = [], []
     for item in items:
         if not _in_suite(Path(str(item.path))):
@@ -97,10 +181,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             drop.append(item)
             continue
         item.user_properties.append((_REQ_PROP, ",".join(sorted(set(ids)))))
+        if not config.pluginmanager.hasplugin("timeout"):
+            raise pytest.UsageError("the conformance suite needs pytest-timeout active (it is disabled: "
+                                    "add -p timeout) so a blocked test cannot hang the run")
+        item.add_marker(timeout)
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if catalog is not None and not config.option.collectonly and any(_in_suite(Path(str(i.path))) for i in keep):
+        _loaded_target(config, keep_error=True)  # load now, outside any test's timeout
 
 
 @pytest.hookimpl(wrapper=True)
@@ -110,7 +200,25 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(CapabilityMissing):
         report.user_properties.append((_NOT_IMPLEMENTED_PROP, str(call.excinfo.value)))
+    elif call.excinfo is not None and call.excinfo.errisinstance(pytest.fail.Exception) \
+            and str(call.excinfo.value).startswith(_TIMEOUT_MESSAGE_PREFIX):
+        seconds = _test_timeout(item.config)
+        report.user_properties.append((_TIMEOUT_PROP, f"timed out in {call.when} after {seconds:g} s (--test-timeout)"))
     return report
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """Give a conformance test's teardown its own timeout. pytest-timeout arms one timer for the whole test and
+    cancels it as soon as a phase fails (``pytest_exception_interact``) or fires; without this a build whose
+    ``close()`` blocks after a failed or timed-out test would hang the run in teardown."""
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and _in_suite(Path(str(item.path))) and item.config.pluginmanager.hasplugin("timeout"):
+        import pytest_timeout
+
+        settings = pytest_timeout.Settings(marker.args[0], marker.kwargs.get("method"), False, False)
+        item.config.hook.pytest_timeout_set_timer(item=item, settings=settings)
+    return (yield)
 
 
 def _short_message(report: pytest.TestReport) -> str:
@@ -133,6 +241,7 @@ class ConformanceRecorder:
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         self.report_paths: list[Path] = []
         self.verdict_ok: bool | None = None
+        self.interrupted = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = {str(k): str(v) for k, v in report.user_properties}
@@ -145,10 +254,13 @@ class ConformanceRecorder:
         if report.failed:
             if _NOT_IMPLEMENTED_PROP in props:
                 phases.append(Outcome.NOT_IMPLEMENTED)
+            elif _TIMEOUT_PROP in props:
+                phases.append(Outcome.ERROR)
             else:
                 phases.append(Outcome.FAIL if report.when == "call" else Outcome.ERROR)
             if not result.message:
-                result.message = props.get(_NOT_IMPLEMENTED_PROP) or _short_message(report)
+                result.message = props.get(_NOT_IMPLEMENTED_PROP) or props.get(_TIMEOUT_PROP) \
+                    or _short_message(report)
         elif report.skipped:
             phases.append(Outcome.NOT_RUN)
             result.message = result.message or _short_message(report)
@@ -169,14 +281,17 @@ class ConformanceRecorder:
         verdicts = aggregate(catalog, self.results.values())
         if not self.whole_suite:
             verdicts = [v for v in verdicts if v.tests]
-        try:
-            target = load_target(spec)
-            name, version, caps = target.name, target.version, target.capabilities()
-        except Exception as exc:  # noqa: BLE001 - the report must still say what happened
-            name, version, caps = f"unloadable ({type(exc).__name__})", "unknown", {}
         notes = [] if self.whole_suite else ["partial run: only the requirements its tests touched are listed"]
+        name, version, caps = "unloadable", "unknown", {}
+        try:
+            identity = checked_identity(spec, _load_timeout(self.config))
+            name, version, caps = identity.name, identity.version, identity.capabilities
+        except TargetLoadError as exc:
+            notes.append(f"target cannot load, the run fails: {exc}")
         if not self.results:
             notes.append("no conformance test ran: the run fails")
+        if self.interrupted:
+            notes.append("the run was interrupted before it finished: the run fails")
         return ConformanceReport(
             tool_version=__version__, target_spec=spec, target_name=name, target_version=version,
             profile=self.config.getoption("aico_profile"), started_at=self.started,
@@ -188,21 +303,20 @@ class ConformanceRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.whole_suite and not self.results:
             return
-        from aico_secure.report import formats
-
+        self.interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
         report = self.build_report()
         self.report = report
-        self.verdict_ok = report.ok and bool(self.results)
+        self.verdict_ok = report.ok and bool(self.results) and not self.interrupted
         report_dir = self.config.getoption("aico_report_dir")
         if report_dir:
-            out = Path(report_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            for name in self.config.getoption("aico_report_format").split(","):
-                fmt = formats.get(name.strip())
-                path = out / f"conformance-{report.profile}-{stamp}{fmt.suffix}"
-                path.write_text(fmt.render(report), encoding="utf-8")
-                self.report_paths.append(path)
+            formats = limits.check_report_formats(self.config.getoption("aico_report_format"))
+            try:
+                self.report_paths = write_reports(report, Path(report_dir), formats)
+            except ReportWriteError as exc:
+                # Exit 4 (usage/input), which aico-secure conform turns into 2: never 0, never a traceback.
+                print(f"aico-secure conform: {exc}", file=sys.stderr, flush=True)
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+                return
         if not self.verdict_ok and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -225,10 +339,13 @@ class ConformanceRecorder:
 # ---- fixtures every conformance test can use ---------------------------------------------------------------
 @pytest.fixture(scope="session")
 def aico_target(request: pytest.FixtureRequest) -> Target:
-    spec = target_spec(request.config)
-    if not spec:
-        pytest.fail("the conformance suite needs --aico-target=package.module:factory", pytrace=False)
-    return load_target(spec)
+    """The build (see ``_loaded_target``); a build that cannot load fails every test that needs it, one line."""
+    try:
+        target = _loaded_target(request.config)
+    except TargetLoadError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    assert target is not None
+    return target
 
 
 @pytest.fixture(scope="session")

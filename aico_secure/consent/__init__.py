@@ -1,4 +1,4 @@
-"""Consent and access control (issue 6): permission levels, data categories, explicit time-limited grants, and
+"""Consent and access control: permission levels, data categories, explicit time-limited grants, and
 the data-access path every read and write goes through.
 
 ``ConsentManager`` decides and records; ``DataAccess`` puts that decision in front of a record store. The

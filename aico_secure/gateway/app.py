@@ -3,7 +3,8 @@
 Routes are thin: each validates its input against its schema (``schemas``), calls one service, and maps the
 service's typed refusals to a status code. Every error is JSON ``{"error": code, "detail": message}``; 429s
 carry ``Retry-After``; 401s carry ``WWW-Authenticate``. ``SecurityHeaders`` wraps the whole application, so
-even the framework's own errors get the default headers.
+even the framework's own errors get the default headers; the errors the HTTP layer answers before any
+application code runs (malformed request, oversize head) get them from ``protocol``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp
 
 from aico_secure.gateway import schemas
 from aico_secure.gateway.errors import RefreshReplayed, SrpError, TokenRejected, UserExistsError
-from aico_secure.gateway.middleware import BodyLimit, SecurityHeaders
+from aico_secure.gateway.middleware import BodyLimit, InFlightLimit, SecurityHeaders
 from aico_secure.gateway.runtime import GatewayRuntime
 from aico_secure.gateway.srp import DEFAULT_GROUP
 from aico_secure.gateway.tokens import TokenClaims, TokenPair
@@ -49,7 +50,8 @@ def _rejected(exc: RequestRejected) -> JSONResponse:
     return _error(exc.status, exc.code, exc.detail, headers)
 
 
-_HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+               413: "payload_too_large", 431: "request_header_fields_too_large", 503: "service_unavailable"}
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -274,4 +276,6 @@ def create_app(runtime: GatewayRuntime) -> ASGIApp:
                                      allow_headers=["authorization", "content-type"], allow_credentials=False))
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
-    return SecurityHeaders(BodyLimit(app, runtime.config.max_body_bytes))
+    limits = runtime.config.connections
+    return SecurityHeaders(InFlightLimit(BodyLimit(app, runtime.config.max_body_bytes, limits.body_timeout),
+                                         limits.max_in_flight))

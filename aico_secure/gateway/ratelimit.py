@@ -30,8 +30,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aico_secure.gateway.config import GatewayConfig
+from aico_secure.gateway.lockouts import LockoutStore, Snapshot
 
-MAX_TRACKED_KEYS = 100_000
+MAX_TRACKED_KEYS = 10_000  # per kind; also bounds the sealed lockout file rewritten on every failure
 
 
 def address_key(host: str) -> str:
@@ -99,8 +100,16 @@ class Lockout:
         record.locked_until = now + duration
         return duration
 
-    def clear(self, key: str) -> None:
-        self._records.pop(key, None)
+    def clear(self, key: str) -> bool:
+        """Forget ``key``; whether there was anything to forget."""
+        return self._records.pop(key, None) is not None
+
+    def snapshot(self) -> Snapshot:
+        return {k: (r.failures, r.lockouts, r.locked_until, r.last_failure) for k, r in self._records.items()}
+
+    def restore(self, snapshot: Snapshot) -> None:
+        self._records = {k: _Record(*values) for k, values in snapshot.items()}
+        self._bound()
 
     def _bound(self) -> None:
         """Keep memory bounded under a spray of made-up identities: drop forgotten records, then the oldest
@@ -144,14 +153,26 @@ class RequestRates:
 
 
 class AuthGuard:
-    """Identity and address lockouts together. Callers hold ``lock`` around check, verification and record."""
+    """Identity and address lockouts together. Callers hold ``lock`` around check, verification and record.
 
-    def __init__(self, config: GatewayConfig, clock: Callable[[], float]) -> None:
+    With a ``store``, the state is loaded from it at start and saved to it on every change before the change
+    is acknowledged (``lockouts``), so a restart keeps failure counts and locks."""
+
+    def __init__(self, config: GatewayConfig, clock: Callable[[], float], store: LockoutStore | None = None) -> None:
         self.lock = threading.Lock()
         self.identities = Lockout(LockoutRule(config.identity_failure_threshold, config.lockout_base_seconds,
                                               config.lockout_max_seconds, config.failure_memory_seconds), clock)
         self.addresses = Lockout(LockoutRule(config.address_failure_threshold, config.lockout_base_seconds,
                                              config.lockout_max_seconds, config.failure_memory_seconds), clock)
+        self._store = store
+        if store is not None and store.exists():
+            tables = store.load()
+            self.identities.restore(tables["identity"])
+            self.addresses.restore(tables["address"])
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.save({"identity": self.identities.snapshot(), "address": self.addresses.snapshot()})
 
     def retry_after(self, identity: str, address: str) -> float:
         return max(self.identities.retry_after(identity), self.addresses.retry_after(address_key(address)))
@@ -159,7 +180,9 @@ class AuthGuard:
     def failed(self, identity: str, address: str) -> dict[str, float]:
         """Count a failed verification; the locks it triggered, by kind ("identity", "address")."""
         locks = {"identity": self.identities.failure(identity), "address": self.addresses.failure(address_key(address))}
+        self._save()
         return {kind: seconds for kind, seconds in locks.items() if seconds}
 
     def succeeded(self, identity: str) -> None:
-        self.identities.clear(identity)
+        if self.identities.clear(identity):
+            self._save()

@@ -47,7 +47,7 @@ class GatewayRuntime:
                                               revocations_class=self.revocations_class)
         self.audit = GatewayAudit(audit)
         self.rates = RequestRates(self.config)
-        self.guard = self.guard_class(self.config, self.clock)
+        self.guard = self.guard_class(self.config, self.clock, store=self.state.lockouts)
         self.tokens = self.tokens_class(keyring, audience=self.state.audience, clock=self.clock,
                                    access_ttl=self.config.access_ttl, refresh_ttl=self.config.refresh_ttl,
                                    revocations=self.state.revocations)

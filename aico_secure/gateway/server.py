@@ -4,32 +4,43 @@ Why a thread: tests and the reference adapter need the gateway in-process (they 
 object), and uvicorn only installs signal handlers on the main thread, so a thread is the supported embedding.
 The socket is bound before uvicorn starts, so the port is known (and owned) before ``start`` returns.
 
-TLS: uvicorn accepts a ready ``SSLContext`` through ``ssl_context_factory``; the context is the transport
-layer's TLS 1.3-only server context (minimum and maximum version 1.3), so a TLS 1.2 client fails the handshake.
+TLS: the context is the transport layer's TLS 1.3-only server context (minimum and maximum version 1.3), so a
+TLS 1.2 client fails the handshake. uvicorn is *not* given the context: the connection protocol
+(``protocol.GuardedH11Protocol``) starts TLS itself, so that the handshake has a timeout and unfinished
+handshakes count against the connection caps. uvicorn runs with the h11 parser pinned (``httptools`` ignores
+the header size limit), without its own concurrency limit (whose 503 lacks the security headers; the
+application's ``InFlightLimit`` answers instead) and without websockets or lifespan.
 """
 
 from __future__ import annotations
 
+import math
 import socket
 import ssl
 import threading
 import time
-from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from aico_secure.gateway.config import ConnectionLimits
+from aico_secure.gateway.connections import ConnectionTable
 from aico_secure.gateway.errors import GatewayStartError
+from aico_secure.gateway.protocol import protocol_class
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0
+LISTEN_BACKLOG = 1024  # sockets the kernel holds until accepted; the connection caps apply from the accept on
 
 
 class GatewayServer:
-    def __init__(self, app: ASGIApp, ssl_context: ssl.SSLContext, *, port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, ssl_context: ssl.SSLContext, *, port: int = 0,
+                 limits: ConnectionLimits | None = None) -> None:
         self.check_context(ssl_context)
         self._app = app
         self._ssl = ssl_context
+        self.limits = limits or ConnectionLimits()
+        self.connections = ConnectionTable(self.limits)
         self._requested_port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -53,15 +64,13 @@ class GatewayServer:
         return f"https://{HOST}:{self.port}"
 
     def _config(self) -> uvicorn.Config:
-        context = self._ssl
-
-        def factory(config: Any, default: Any) -> ssl.SSLContext:
-            return context
-
-        return uvicorn.Config(self._app, ssl_context_factory=factory, lifespan="off", log_level="warning",
-                              access_log=False, server_header=False, date_header=True, proxy_headers=False,
-                              timeout_keep_alive=5, timeout_graceful_shutdown=3, limit_concurrency=256,
-                              h11_max_incomplete_event_size=16 * 1024)
+        self.connections = ConnectionTable(self.limits)  # a fresh table per run: nothing carried over
+        return uvicorn.Config(self._app, http=protocol_class(self.connections, self._ssl), ws="none", loop="asyncio",
+                              lifespan="off", log_level="warning", access_log=False, server_header=False,
+                              date_header=True, proxy_headers=False, timeout_graceful_shutdown=3,
+                              timeout_keep_alive=max(1, math.ceil(self.limits.idle_timeout)),
+                              limit_concurrency=None, backlog=LISTEN_BACKLOG,
+                              h11_max_incomplete_event_size=self.limits.max_header_bytes)
 
     def _run(self, sock: socket.socket) -> None:
         assert self._server is not None
@@ -77,7 +86,7 @@ class GatewayServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((HOST, self._requested_port))
-            sock.listen(256)
+            sock.listen(LISTEN_BACKLOG)
         except OSError as exc:
             sock.close()
             raise GatewayStartError(f"cannot listen on {HOST}:{self._requested_port}: {exc.strerror}") from None

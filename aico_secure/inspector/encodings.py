@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
+
+from zmq.utils import z85
 
 MIN_B64_CORE = 8
 
@@ -32,25 +35,67 @@ def _b64_forms(data: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 def text_forms(text: str) -> Iterator[tuple[str, bytes]]:
-    """The forms a text canary takes: UTF-8, UTF-16LE/BE, JSON-escaped, URL-encoded, and the byte forms of its
-    UTF-8 (hex in both cases, base64 at three alignments in both alphabets)."""
-    raw = text.encode("utf-8")
+    """The forms a text canary takes: UTF-8, UTF-16LE/BE, UTF-32LE/BE, JSON-escaped (as ``json.dumps`` writes
+    it with and without ``ensure_ascii``, and with every character escaped), URL-encoded (upper- and lower-case
+    hex, ``+`` for space), and the byte forms of its UTF-8 (hex in both cases, base64 at three alignments in both
+    alphabets). Byte-order marks only precede a text, so they need no form of their own.
+
+    A canary that is not valid Unicode text (bytes from a canary file or a command line that are not UTF-8,
+    held as lone surrogates) is searched for as those bytes and their hex and base64 forms only."""
+    raw = canary_bytes(text)
+    if not is_unicode(text):
+        yield "bytes", raw
+        yield from byte_forms(raw, include_raw=False)
+        return
     yield "utf-8", raw
     yield "utf-16le", text.encode("utf-16-le")
     yield "utf-16be", text.encode("utf-16-be")
-    json_escaped = json.dumps(text)[1:-1].encode("ascii")
-    if json_escaped != raw:
-        yield "json-escaped", json_escaped
-        upper = _upper_unicode_escapes(json_escaped)
-        if upper != json_escaped:
-            yield "json-escaped", upper
-    url = urllib.parse.quote(text, safe="").encode("ascii")
-    if url != raw:
-        yield "url-encoded", url
-    form = urllib.parse.quote_plus(text, safe="").encode("ascii")
-    if form not in (raw, url):
-        yield "url-encoded", form
+    yield "utf-32le", text.encode("utf-32-le")
+    yield "utf-32be", text.encode("utf-32-be")
+    seen = {raw}
+    ascii_escaped = json.dumps(text)[1:-1].encode("ascii")
+    every_char = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else json.dumps(c)[1:-1] for c in text)
+    for form in (ascii_escaped, _upper_unicode_escapes(ascii_escaped),
+                 json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8"),
+                 every_char.encode("ascii"), _upper_unicode_escapes(every_char.encode("ascii"))):
+        if form not in seen:
+            seen.add(form)
+            yield "json-escaped", form
+    for quoted in (urllib.parse.quote(text, safe=""), urllib.parse.quote_plus(text, safe="")):
+        for variant in (quoted.encode("ascii"), _lower_percent(quoted).encode("ascii")):
+            if variant not in seen:
+                seen.add(variant)
+                yield "url-encoded", variant
     yield from byte_forms(raw, include_raw=False)
+
+
+def canary_bytes(text: str) -> bytes:
+    """The bytes of a canary: UTF-8, with lone surrogates from undecodable input turned back into its bytes."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """``text`` safe for any UTF-8 writer: bytes that were not UTF-8 (lone surrogates) shown as ``\\xNN``."""
+    if is_unicode(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if _escaped_only(text) \
+        else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _escaped_only(text: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
+def _lower_percent(quoted: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)
 
 
 def _upper_unicode_escapes(escaped: bytes) -> bytes:
@@ -59,10 +104,23 @@ def _upper_unicode_escapes(escaped: bytes) -> bytes:
     return parts[0] + b"".join(b"\\u" + p[:4].upper() + p[4:] for p in parts[1:])
 
 
-def byte_forms(data: bytes, *, include_raw: bool = True) -> Iterator[tuple[str, bytes]]:
-    """The forms key material takes: raw, hex (both cases), base64 (three alignments, both alphabets)."""
+def byte_forms(data: bytes, *, include_raw: bool = True, z85_forms: bool = False) -> Iterator[tuple[str, bytes]]:
+    """The forms key material takes: raw, hex (both cases), base64 (three alignments, both alphabets) and, for
+    keys, Z85. JWK writes keys as unpadded base64url from their first byte (alignment 0); DER embeds them raw."""
     if include_raw:
         yield "raw", data
     yield "hex", data.hex().encode()
     yield "HEX", data.hex().upper().encode()
     yield from _b64_forms(data)
+    if z85_forms:
+        yield from _z85_forms(data)
+
+
+def _z85_forms(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Z85 (ZeroMQ's base85, how CurveZMQ keys are written): 4 bytes make 5 characters, so each of the four
+    alignments of ``data`` in the encoded stream has its own stable part, the groups wholly inside ``data``."""
+    for shift in range(4):
+        skip = (4 - shift) % 4
+        usable = (len(data) - skip) // 4 * 4
+        if usable >= 8:
+            yield f"z85/align{shift}", z85.encode(data[skip:skip + usable])

@@ -12,7 +12,7 @@ plain file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,14 +23,31 @@ from aico_secure.inspector.needles import Needles, Pattern
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds that keep memory flat and resist decompression bombs, whatever the input."""
+    """Bounds that keep memory flat and the work proportional to the input, whatever the input.
+
+    Hitting any of them never yields "clean": the file (or the part of it) is reported as not fully inspected,
+    with the reason, and the verdict is then incomplete (exit 2) unless something was found.
+    """
 
     window_bytes: int = 4 << 20  # bytes read per window (plus the overlap carried from the previous one)
     decode_cap: int = 64 << 20  # decoded bytes inspected per compressed stream or container; the rest is reported
     decode_chunk: int = 1 << 20  # decoded bytes produced per step
-    max_depth: int = 2  # nesting of decoded streams (an SST block holding a zlib value is depth 2)
-    probe_bytes: int = 16 << 20  # files up to this size are probed as whole raw snappy / lz4 blocks
+    max_depth: int = 8  # nesting of decoded streams (gzip in gzip in ... ); deeper ones are reported, not decoded
+    probe_bytes: int = 16 << 20  # files up to this size are probed as whole raw snappy / lz4 / deflate blocks
     findings_per_label: int = 20  # per file, label, encoding and container; the rest are counted
+    file_decode_bytes: int = 256 << 20  # decoded bytes per file: at least this, or ``decode_ratio`` x its size
+    run_decode_bytes: int = 2 << 30  # decoded bytes per run: at least this, or ``decode_ratio`` x bytes met so far
+    decode_ratio: int = 4  # how much more than its own size a file (or the run) may decode
+    file_seconds: float = 300.0  # wall-clock time per file, decoding included
+    run_seconds: float | None = None  # wall-clock time per run (None: no run-wide limit; files stay bounded)
+    spool_memory: int = 4 << 20  # decoded bytes kept in memory per stream before spilling to a temporary file
+    cell_stream_bytes: int = 32 << 20  # SQLite files larger than this are read cell by cell through blob handles
+
+    def file_decode_budget(self, size: int) -> int:
+        return max(self.file_decode_bytes, self.decode_ratio * size)
+
+    def run_decode_budget(self, seen: int) -> int:
+        return max(self.run_decode_bytes, self.decode_ratio * seen)
 
 
 @dataclass
@@ -41,6 +58,7 @@ class Stream:
     origin: int | None = None  # file offset of the stream or container the bytes were decoded from
     depth: int = 0
     state: dict[str, Any] = field(default_factory=dict)  # per-detector state for this stream
+    reader: Callable[[int, int], bytes] | None = None  # random access to the whole stream (read ahead of the window)
 
     @property
     def raw(self) -> bool:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aico_secure.inspector.encodings import canary_bytes, printable
 from aico_secure.inspector.errors import BadNeedle
 from aico_secure.sensitive import SecretBytes
 
@@ -41,20 +42,24 @@ class Needles:
     def build(cls, canaries: Iterable[str] = (), vectors: Iterable[Sequence[float]] = (),
               keys: Iterable[tuple[str, bytes | SecretBytes]] = ()) -> Needles:
         """Validate and normalise; raise ``BadNeedle`` for anything too short or malformed to search for."""
-        texts: list[str] = []
+        texts: dict[str, None] = {}  # ordered set: thousands of canaries dedup in linear time
         for canary in canaries:
             if not isinstance(canary, str):
                 raise BadNeedle(f"a canary must be text, got {type(canary).__name__}")
-            if len(canary.encode("utf-8")) < MIN_CANARY_BYTES:
-                raise BadNeedle(f"canary {canary!r} is shorter than {MIN_CANARY_BYTES} bytes: it would match "
-                                "by chance")
-            if canary not in texts:
-                texts.append(canary)
+            try:
+                size = len(canary_bytes(canary))
+            except UnicodeEncodeError:
+                raise BadNeedle(f"canary {printable(canary)!r} holds a lone surrogate that stands for no byte"
+                                ) from None
+            if size < MIN_CANARY_BYTES:
+                raise BadNeedle(f"canary {printable(canary)!r} is shorter than {MIN_CANARY_BYTES} bytes: it would "
+                                "match by chance")
+            texts.setdefault(canary)
         vecs: list[tuple[float, ...]] = []
         for i, vector in enumerate(vectors):
             try:
                 values = tuple(float(x) for x in vector)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise BadNeedle(f"vector canary {i} is not a list of numbers") from None
             if len(values) < MIN_VECTOR_DIMS:
                 raise BadNeedle(f"vector canary {i} has {len(values)} dimensions; at least {MIN_VECTOR_DIMS} "

@@ -1,22 +1,26 @@
 """One inspection, ready to render: the result, what was searched for, the workload run (if any), the verdict.
 
 The exit-code rule lives here so the CLI and every format agree: findings or a capability the workload could
-not drive give 1 (a problem was found); nothing read or something unreadable gives 2 (the scan cannot vouch
-for the directory); otherwise 0.
+not drive give 1 (a problem was found, even if part of the directory was not fully inspected: the report then
+lists both); nothing read or something not fully inspected gives 2 (the scan cannot vouch for the directory);
+otherwise 0.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aico_secure import __version__
+from aico_secure.inspector.encodings import printable
 from aico_secure.inspector.model import InspectionResult
 from aico_secure.inspector.needles import Needles
+from aico_secure.inspector.selfreport import PLACEHOLDER
 
 SCHEMA_ID = "aico-secure-inspection/1"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a name, a line break could forge lines of the text report
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,14 @@ class InspectionReport:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def complete(self) -> bool:
+        """Everything met was read to its end (nothing unreadable, something read)."""
+        return self.result.files_read > 0 and not self.result.unreadable
+
+    @property
     def verdict(self) -> str:
+        """Findings win over "incomplete": a finding is never hidden behind "not fully inspected" (the report
+        still lists both, and ``complete`` says whether the rest was read)."""
         if self.result.findings:
             return "findings"
         if self.workload and self.workload.not_implemented:
@@ -63,13 +74,11 @@ class InspectionReport:
         return {"clean": 0, "findings": 1, "not-implemented": 1, "incomplete": 2}[self.verdict]
 
     def rel(self, path: str) -> str:
-        """A path as reported: relative to the inspected root (``#`` marks a part inside the file)."""
-        base, _, inner = path.partition("#")
-        try:
-            shown = Path(base).relative_to(self.result.root).as_posix()
-        except ValueError:
-            shown = base
-        return f"{shown}#{inner}" if inner else shown
+        """A path as reported: relative to the inspected root (``#`` marks a part inside the file); bytes of a
+        name that are not UTF-8 are shown escaped (``\\xff``), so every writer can print it."""
+        root = self.result.root.rstrip("/") + "/"
+        shown = path[len(root):] if path.startswith(root) else path  # a string cut: '#' may be in a name too
+        return one_line(printable(shown or "."))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (schema: ``aico_secure/inspector/schemas/inspection.schema.json``)."""
@@ -80,7 +89,7 @@ class InspectionReport:
             "detector": f.detector, "detail": f.detail, "entropy": f.entropy,
         } for f in r.findings]
         severities: Sequence[str] = [f.severity for f in r.findings]
-        return {
+        document: dict[str, Any] = sanitized({
             "schema": SCHEMA_ID,
             "tool": {"name": "aico-secure inspect", "version": self.tool_version},
             "root": r.root,
@@ -100,4 +109,23 @@ class InspectionReport:
             "workload": None if self.workload is None else {
                 "target": self.workload.target, "driven": list(self.workload.driven),
                 "not_implemented": list(self.workload.not_implemented), "notes": list(self.workload.notes)},
-        }
+            "complete": self.complete,
+            "digest": PLACEHOLDER,
+        })
+        return document
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN``: a name or a canary can never start a new line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def sanitized(value: Any) -> Any:
+    """Every string in a report, printable by any UTF-8 writer (see ``encodings.printable``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(k): sanitized(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitized(v) for v in value]
+    return value

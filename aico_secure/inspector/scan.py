@@ -18,10 +18,13 @@ from pathlib import Path
 import ahocorasick_rs
 
 from aico_secure.inspector._detector import default_detectors
+from aico_secure.inspector.budget import Budget, BudgetExceeded
 from aico_secure.inspector.errors import BadRoot, NothingToFind
 from aico_secure.inspector.interface import Detector, Limits, Scope, Stream, Window
 from aico_secure.inspector.model import Finding, InspectionResult, Observation, Severity
 from aico_secure.inspector.needles import Needles, Pattern
+from aico_secure.inspector.selfreport import is_own_report
+from aico_secure.inspector.spool import Spool
 from aico_secure.inspector.walk import iter_files, open_regular
 from aico_secure.inspector.windows import chunk_windows, file_windows
 from aico_secure.sensitive import SecretBytes
@@ -43,6 +46,7 @@ class _Matcher:
     """
 
     GROUP = 64
+    SINGLE_PASS_OVER = 512  # more needles than this: one overlapping NFA pass (grouped passes would be O(n * data))
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         by_needle: dict[bytes, list[Pattern]] = {}
@@ -53,7 +57,12 @@ class _Matcher:
         self.longest = max((len(n) for n in self.needles), default=0)
         self._full: ahocorasick_rs.BytesAhoCorasick | None = None
         self._groups: list[ahocorasick_rs.BytesAhoCorasick] = []
-        if self.needles:
+        if len(self.needles) > self.SINGLE_PASS_OVER:
+            # Thousands of canaries: a DFA would take gigabytes and one pass per group of 64 would make the scan
+            # time grow with the number of canaries. The contiguous NFA stays small and scans once.
+            self._full = ahocorasick_rs.BytesAhoCorasick(
+                self.needles, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+        elif self.needles:
             try:
                 self._full = ahocorasick_rs.BytesAhoCorasick(self.needles,
                                                              implementation=ahocorasick_rs.Implementation.DFA)
@@ -64,9 +73,12 @@ class _Matcher:
                             for i in range(0, len(self.needles), self.GROUP)]
 
     def hits(self, data: memoryview) -> list[tuple[int, int, int]]:
-        """Every match of every pattern in ``data``, overlapping ones included: (pattern index, start, end)."""
+        """Every match of every pattern in ``data``, overlapping ones included: (pattern index, start, end), in
+        order of position."""
         if self._full is None:
             return []
+        if not self._groups:
+            return sorted(set(self._full.find_matches_as_indexes(data, overlapping=True)), key=_by_position)
         places = sorted((start, end) for group in self._groups
                         for _i, start, end in group.find_matches_as_indexes(data, overlapping=False))
         found: set[tuple[int, int, int]] = set()
@@ -79,7 +91,14 @@ class _Matcher:
                         found.add((index, region_start + s, region_start + e))
                 region_start = start
             region_end = max(region_end if start <= region_end else 0, min(len(data), end + self.longest - 1))
-        return sorted(found)
+        return sorted(found, key=_by_position)
+
+
+def _by_position(hit: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Hits in stream order: a decoder that claims the bytes of its stream (so magic numbers inside it are not
+    decoded twice) must see the streams before it first, or it would claim them too."""
+    index, start, end = hit
+    return start, end, index
 
 
 class _Engine:
@@ -91,6 +110,7 @@ class _Engine:
         self.by_name = {d.name: d for d in self.detectors}
         self.limits = limits
         self.result = result
+        self.budget = Budget(limits)
         patterns = [p for d in self.detectors for p in d.prepare(needles)]
         unknown = {p.owner for p in patterns} - set(self.by_name)
         if unknown:
@@ -102,6 +122,7 @@ class _Engine:
     def scan_stream(self, scope: Scope, stream: Stream, windows: Iterator[Window]) -> int:
         fresh_bytes = 0
         for window in windows:
+            self.budget.tick()
             for index, start, end in self.matcher.hits(window.data):
                 if end <= window.fresh:
                     continue  # whole in the overlap: reported by the previous window
@@ -116,29 +137,38 @@ class _Engine:
         return fresh_bytes
 
     def inspect_file(self, path: Path, root: Path) -> None:
+        if not self.budget.run_time_left():
+            self.result.mark_unreadable(str(path), f"not inspected: the per-run time budget of "
+                                                   f"{self.limits.run_seconds:g} s is exhausted")
+            return
         try:
             fd = open_regular(path)
         except OSError as exc:
             self.result.mark_unreadable(str(path), f"cannot open: {exc.strerror or exc}")
             return
+        scope: FileScope | None = None
         try:
             scope = FileScope(self, path, root, fd)
+            self.budget.start_file(scope.size)
             for detector in self.detectors:
                 detector.begin_file(scope)
             os.lseek(fd, 0, os.SEEK_SET)
-            raw = Stream(container=scope.kind)
+            raw = Stream(container=scope.kind, reader=scope.read_at)
             self.result.bytes_read += self.scan_stream(scope, raw, file_windows(fd, self.limits.window_bytes,
                                                                                   self.overlap))
             for detector in self.detectors:
                 detector.end_file(scope)
-            scope.flush()
             self.result.files_read += 1
+        except BudgetExceeded as exc:
+            self.result.mark_unreadable(str(path), f"not fully inspected: {exc}")
         except OSError as exc:
             self.result.mark_unreadable(str(path), f"read failed: {exc.strerror or exc}")
         except Exception as exc:  # noqa: BLE001 - a decoder choking on hostile bytes must not stop the scan
             # Only the type: a decoder's message may quote the bytes it choked on, which may be a secret.
             self.result.mark_unreadable(str(path), f"inspection failed: {type(exc).__name__}")
         finally:
+            if scope is not None:
+                scope.flush()  # whatever stopped the scan, what was found so far is reported
             os.close(fd)
 
 
@@ -183,16 +213,22 @@ class FileScope(Scope):
                      parent: Stream | None = None) -> int:
         depth = (parent.depth if parent else 0) + 1
         if depth > self.limits.max_depth:
-            self.observe("scan", f"{container}: nested deeper than {self.limits.max_depth} levels, not decoded")
+            self.unreadable(container, f"nested more than {self.limits.max_depth} levels deep: not decoded")
             return 0
-        stream = Stream(container=container, origin=origin, depth=depth)
-        scanned = self._engine.scan_stream(self, stream, chunk_windows(chunks, self._engine.overlap))
+        spool = Spool(chunks, self.limits.spool_memory, self._engine.budget.spend)
+        try:
+            stream = Stream(container=container, origin=origin, depth=depth, reader=spool.read_at)
+            scanned = self._engine.scan_stream(self, stream, chunk_windows(spool.chunks(self.limits.decode_chunk),
+                                                                           self._engine.overlap))
+        finally:
+            spool.close()
         self._engine.result.decoded_bytes += scanned
         return scanned
 
     def flush(self) -> None:
         """Hand this file's findings to the result, noting how many repeats were only counted."""
         self._engine.result.findings.extend(self.findings)
+        self.findings = []
         for (label, encoding, container), n in sorted(self._counts.items()):
             if n > self.limits.findings_per_label:
                 self.observe("scan", f"{n - self.limits.findings_per_label} more hits of {label} ({encoding}) in "
@@ -202,11 +238,15 @@ class FileScope(Scope):
 def inspect_tree(root: Path | str, *, canaries: Iterable[str] = (),
                  keys: Iterable[tuple[str, bytes | SecretBytes]] = (),
                  vectors: Iterable[Sequence[float]] = (), detectors: Sequence[Detector] | None = None,
-                 limits: Limits | None = None) -> InspectionResult:
+                 limits: Limits | None = None, own_report: Path | str | None = None) -> InspectionResult:
     """Inspect every regular file under ``root`` for the given canaries, embedding canaries and keys.
 
     Raises ``NothingToFind`` when nothing is given to look for, ``BadRoot`` when ``root`` is not a directory,
     ``BadNeedle`` for a canary, vector or key too short or malformed to search for.
+
+    ``own_report`` is where this run will write its report (``--output``): if that file is inside ``root`` and
+    is a report this tool wrote (its digest verifies), it is skipped, never read. Any other file, including a
+    report at another path or one whose digest does not verify, is inspected like every file.
     """
     needles = Needles.build(canaries, vectors, keys)
     if not needles:
@@ -226,6 +266,11 @@ def inspect_tree(root: Path | str, *, canaries: Iterable[str] = (),
     def failed(path: Path, reason: str) -> None:
         result.mark_unreadable(str(path), reason)
 
+    own = None if own_report is None else Path(own_report).parent.resolve() / Path(own_report).name
     for path in iter_files(root, skipped=skipped, failed=failed):
+        if own is not None and path == own and is_own_report(path):
+            skipped(path, "this run's --output: a report written by aico-secure inspect (digest verified), "
+                    "replaced by this run's report")
+            continue
         engine.inspect_file(path, root)
     return result

@@ -14,7 +14,7 @@ _PURPOSE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
 def check_purpose(purpose: str) -> str:
-    if not isinstance(purpose, str) or not _PURPOSE.match(purpose):
+    if not isinstance(purpose, str) or not _PURPOSE.fullmatch(purpose):
         raise ValueError("a key purpose is 1-40 lowercase letters, digits, '-' or '_', starting with a letter")
     return purpose
 

@@ -1,9 +1,14 @@
-"""What the kernel says is listening: TCP sockets in LISTEN state, read from ``/proc/net/tcp{,6}``.
+"""What the operating system says is listening: TCP sockets in LISTEN state and bound UNIX sockets, via psutil.
 
 Why not trust the build: a build reports its endpoints through the contract, and a build that binds
-``tcp://*`` may still report ``127.0.0.1``. The kernel's table, matched to the sockets this process (and its
-children) own, shows where each listener really accepts connections. Linux only; elsewhere the probe raises
-``ListenerProbeUnavailable`` rather than pretending to have checked.
+``tcp://*`` may still report ``127.0.0.1``. The OS socket table, matched to the processes that own each socket,
+shows where each listener really accepts connections. psutil reads it on every platform AICO runs on (Linux,
+macOS, Windows), so the probe is not tied to ``/proc``.
+
+Fail closed: when a socket table cannot be read (``psutil.AccessDenied``: another user's process in the tree,
+a platform where the system-wide table needs privileges and no fallback applies), the probe raises
+``ListenerProbeUnavailable``. A caller reports that as "could not probe", which fails the requirement; it never
+returns a partial list as if it were complete.
 """
 
 from __future__ import annotations
@@ -11,101 +16,107 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-_LISTEN = "0A"
+import psutil
+
+if TYPE_CHECKING:
+    from psutil._ntuples import pconn, sconn
 
 
 class ListenerProbeUnavailable(RuntimeError):
-    """This platform has no /proc socket tables: the bind check cannot run (and must not pass)."""
+    """The socket table could not be read completely: the bind check cannot run (and must not pass)."""
 
 
 @dataclass(frozen=True)
 class Listener:
+    """One listening TCP socket: where it accepts connections and (when the OS says) which process owns it."""
+
     host: str
     port: int
-    inode: int
+    pid: int | None = None
 
     @property
     def loopback(self) -> bool:
         return ipaddress.ip_address(self.host).is_loopback
 
 
-def _decode(hex_addr: str) -> tuple[str, int]:
-    addr, port = hex_addr.split(":")
-    raw = bytes.fromhex(addr)
-    if len(raw) == 4:
-        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
-    else:  # four little-endian 32-bit words
-        words = struct.unpack("<4I", raw)
-        host = socket.inet_ntop(socket.AF_INET6, struct.pack(">4I", *words))
-        mapped = ipaddress.IPv6Address(host).ipv4_mapped
-        host = str(mapped) if mapped is not None else host
-    return host, int(port, 16)
+def _host(ip: str) -> str:
+    """``::ffff:127.0.0.1`` is an IPv4 listener on a dual-stack socket: judge it as the IPv4 address."""
+    addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(addr)
 
 
-def tcp_listeners() -> list[Listener]:
-    """Every TCP listener in this network namespace."""
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if not tables[0].exists():
-        raise ListenerProbeUnavailable("no /proc/net/tcp: cannot see which addresses sockets listen on")
+def _listeners(rows: Iterable[sconn | pconn], pid: int | None) -> list[Listener]:
     found = []
-    for table in tables:
-        if not table.exists():
+    for row in rows:
+        if row.status != psutil.CONN_LISTEN or row.type != socket.SOCK_STREAM or not row.laddr:
             continue
-        for line in table.read_text().splitlines()[1:]:
-            cols = line.split()
-            if len(cols) > 9 and cols[3] == _LISTEN:
-                host, port = _decode(cols[1])
-                found.append(Listener(host, port, int(cols[9])))
+        owner = getattr(row, "pid", None) if pid is None else pid
+        found.append(Listener(_host(row.laddr.ip), int(row.laddr.port), owner))
     return found
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            kids.extend(int(k) for k in task.read_text().split())
-        except OSError:
-            continue
-    return kids
-
-
 def process_tree(pid: int | None = None) -> list[int]:
-    todo, seen = [pid or os.getpid()], []
-    while todo:
-        current = todo.pop()
-        if current not in seen:
-            seen.append(current)
-            todo.extend(_children(current))
-    return seen
+    """``pid`` (default: this process) and all its descendants (a build's broker may run in either)."""
+    try:
+        root = psutil.Process(pid or os.getpid())
+        return [root.pid, *(child.pid for child in root.children(recursive=True))]
+    except psutil.AccessDenied as exc:
+        raise ListenerProbeUnavailable(f"cannot list the children of process {pid}: access denied") from exc
+    except psutil.NoSuchProcess as exc:
+        raise ListenerProbeUnavailable(f"process {pid} does not exist") from exc
 
 
-def socket_inodes(pids: list[int]) -> set[int]:
-    inodes = set()
-    for pid in pids:
-        fd_dir = Path(f"/proc/{pid}/fd")
-        try:
-            entries = list(fd_dir.iterdir())
-        except OSError:
-            continue
-        for fd in entries:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(int(target[8:-1]))
-    return inodes
+def _connections(pid: int, kind: str) -> list[pconn]:
+    """One process's sockets; a process that exited meanwhile has none. Access denied is never "none"."""
+    try:
+        return psutil.Process(pid).net_connections(kind=kind)
+    except psutil.NoSuchProcess:
+        return []
+    except psutil.AccessDenied as exc:
+        raise ListenerProbeUnavailable(
+            f"cannot read the sockets of process {pid} (access denied): its listeners cannot be checked") from exc
+
+
+def listeners_of(pids: Iterable[int]) -> list[Listener]:
+    """TCP listeners owned by these processes; raises ``ListenerProbeUnavailable`` if any one is unreadable."""
+    return [entry for pid in pids for entry in _listeners(_connections(pid, "tcp"), pid)]
 
 
 def own_listeners() -> list[Listener]:
-    """Listeners owned by this process or its children (a build's broker may run in either)."""
-    owned = socket_inodes(process_tree())
-    return [entry for entry in tcp_listeners() if entry.inode in owned]
+    """TCP listeners owned by this process or its descendants."""
+    return listeners_of(process_tree())
+
+
+def tcp_listeners() -> list[Listener]:
+    """Every TCP listener the OS shows this process: the system-wide table where it is readable unprivileged
+    (Linux, Windows), otherwise (macOS without root) the listeners of this process tree, which is where a build
+    started by the suite runs. A listener outside both is not seen; the callers require the ones they expect to
+    be found, so a miss fails rather than passes."""
+    try:
+        return _listeners(psutil.net_connections(kind="tcp"), None)
+    except psutil.AccessDenied:
+        return own_listeners()
 
 
 def listeners_on_ports(ports: set[int]) -> list[Listener]:
     return [entry for entry in tcp_listeners() if entry.port in ports]
+
+
+def unix_socket_paths(pids: Iterable[int] | None = None) -> set[str]:
+    """Named UNIX sockets (ZeroMQ ``ipc://``) bound by these processes (default: this process tree).
+
+    Abstract names come back as ``@name`` (psutil's and ZeroMQ's spelling); unnamed socket pairs are skipped.
+    """
+    paths = set()
+    for pid in process_tree() if pids is None else pids:
+        for row in _connections(pid, "unix"):
+            name: object = row.laddr  # a str for UNIX sockets (the stubs only describe inet rows)
+            if isinstance(name, str) and name:
+                paths.add(name)
+    return paths

@@ -168,25 +168,6 @@ def client_cert_verdict(port: int, ctx: ssl.SSLContext, *, server_name: str = SE
         raw.close()
 
 
-def offered_versions(port: int, ca_path: Path, cert: Path, key: Path) -> dict[str, str]:
-    """For each protocol version, whether the server completed a handshake offering only that version."""
-    verdicts = {}
-    for name in VERSIONS:
-        try:
-            ctx = probe_client_context(ca_path, cert=cert, key=key, version=name)
-        except (ssl.SSLError, ValueError):
-            verdicts[name] = "not offered (unavailable in this OpenSSL)"
-            continue
-        outcome = handshake(port, ctx)
-        if outcome.completed:
-            verdicts[name] = f"accepted ({outcome.cipher})"
-        elif "NO_PROTOCOLS_AVAILABLE" in outcome.error.upper():
-            verdicts[name] = "not offered (unavailable in this OpenSSL)"
-        else:
-            verdicts[name] = f"refused ({outcome.error})"
-    return verdicts
-
-
 class _LoopbackService:
     """A thread-per-connection TCP service on 127.0.0.1 that stops promptly: the accept loop both probe servers
     share. Subclasses implement ``_handle(conn, n)`` for the ``n``-th accepted connection."""

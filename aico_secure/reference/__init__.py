@@ -19,7 +19,7 @@ from aico_secure.target.contract import Target
 
 def build() -> Target:
     stores = reference_stores()
+    consent = ReferenceConsent(store=stores["libsql"])  # one consent implementation: the gateway's data routes too
     return Target(name="aico-secure reference", version=__version__, keys=ReferenceKeys(), bus=ReferenceBus(),
-                  tls=ReferenceTls(), stores=stores, consent=ReferenceConsent(store=stores["libsql"]),
-                  audit=ReferenceAudit(),
-                  gateway=ReferenceGateway(consent=ReferenceConsent()))
+                  tls=ReferenceTls(), stores=stores, consent=consent, audit=ReferenceAudit(),
+                  gateway=ReferenceGateway(consent=consent))

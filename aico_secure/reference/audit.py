@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from aico_secure.audit.anchor import KeyringAnchor, RollbackAnchor
 from aico_secure.audit.anomaly import AnomalyMonitor
 from aico_secure.audit.codec import EntryCodec, SealedCodec
 from aico_secure.audit.errors import AuditError, AuditLogTampered
@@ -26,13 +27,22 @@ from aico_secure.target.keys import KeySession
 Clock = Callable[[], float]
 
 
-def log_keys(session: KeySession) -> LogKeys:
-    """The audit log's keys from a reference key session (audited or not)."""
+def _reference_session(session: KeySession) -> ReferenceKeySession:
     while isinstance(session, AuditedKeySession):
         session = session.inner
     if not isinstance(session, ReferenceKeySession):
         raise ContractError(f"the reference audit log needs a reference key session, not {type(session).__name__}")
-    return KeyringLogKeys(session.keyring)
+    return session
+
+
+def log_keys(session: KeySession) -> LogKeys:
+    """The audit log's keys from a reference key session (audited or not)."""
+    return KeyringLogKeys(_reference_session(session).keyring)
+
+
+def log_anchor(session: KeySession) -> RollbackAnchor:
+    """The rollback anchor: counters sealed in the same keyring, which does not live in the log directory."""
+    return KeyringAnchor(_reference_session(session).keyring)
 
 
 class ReferenceTrail(AuditTrail):
@@ -64,6 +74,9 @@ class ReferenceAudit:
     def codec(self, keys: LogKeys) -> EntryCodec:
         return SealedCodec(keys)
 
+    def anchor(self, session: KeySession) -> RollbackAnchor | None:
+        return log_anchor(session)
+
     def redactor(self) -> Redactor:
         return redact
 
@@ -79,7 +92,7 @@ class ReferenceAudit:
         monitor = self.monitor(thresholds)
         try:
             log = AuditLog.open(Path(directory), keys, codec=self.codec(keys), durable=self.durable,
-                                clock=clock or time.time, redactor=self.redactor())
+                                clock=clock or time.time, redactor=self.redactor(), anchor=self.anchor(session))
         except AuditLogTampered as exc:
             raise IntegrityViolation(str(exc)) from None
         except AuditError as exc:
@@ -88,7 +101,8 @@ class ReferenceAudit:
 
     def verify(self, session: KeySession, directory: Path) -> AuditReport:
         keys = log_keys(session)
-        found = verify_log(Path(directory), keys, self.codec(keys))
+        found = verify_log(Path(directory), keys, self.codec(keys), anchor=self.anchor(session),
+                           keep_events=False)
         problems = tuple(AuditProblem(p.kind, p.position, p.detail) for p in found.problems)
         return AuditReport(ok=found.ok, entries=found.authentic, problems=problems)
 

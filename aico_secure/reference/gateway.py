@@ -2,6 +2,9 @@
 
 ``start`` opens the gateway's sealed state in ``directory``, its TLS identity, and (when the build has one) the
 consent service that guards the data routes, in ``directory/consent``; then serves on 127.0.0.1 in a thread.
+The reference build hands the gateway its own ``target.consent`` capability (``aico_secure.reference.build``):
+one consent implementation, with one store, so a grant revoked through ``target.consent`` on that directory is
+refused at the gateway's data routes on the next request.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from aico_secure.target.keys import KeySession
 from aico_secure.transport.tls.contexts import client_context
 
 CA_FILE = "ca.crt"
+CONSENT_DIR = "consent"
 
 
 def policy_of(config: GatewayConfig) -> GatewayPolicy:
@@ -67,6 +71,12 @@ class ReferenceRunningGateway:
     @property
     def data_dir(self) -> Path:
         return self._directory
+
+    @property
+    def consent_directory(self) -> Path | None:
+        """Where the gateway's consent service keeps its state (None without one): opening the build's
+        consent capability there reaches the same grants and records."""
+        return self._directory / CONSENT_DIR if self._consent is not None else None
 
     @property
     def policy(self) -> GatewayPolicy:
@@ -115,7 +125,7 @@ class ReferenceGateway:
         return tls_identity.ssl_context(tls)
 
     def server(self, app: ASGIApp, context: ssl.SSLContext) -> GatewayServer:
-        return GatewayServer(app, context)
+        return GatewayServer(app, context, limits=self.config.connections)
 
     def start(self, session: KeySession, directory: Path, *, audit: AuditSink | None = None,
               clock: Clock | None = None) -> ReferenceRunningGateway:
@@ -128,7 +138,7 @@ class ReferenceGateway:
         except GatewayStateError as exc:
             raise IntegrityViolation(str(exc)) from None
         if self._consent is not None:
-            runtime.consent = self._consent.open(session, directory / "consent", audit=audit, clock=clock)
+            runtime.consent = self._consent.open(session, directory / CONSENT_DIR, audit=audit, clock=clock)
         try:
             server = self.server(self.app(runtime), self.ssl_context(tls))
             server.start()

@@ -1,4 +1,4 @@
-"""The capability contract for the audit log and anomaly alerts (issue 6).
+"""The capability contract for the audit log and anomaly alerts.
 
 What the suite checks through it:
 
@@ -7,7 +7,9 @@ What the suite checks through it:
   consent changes and alerts. Events are read back with ``events()`` after the trail was closed and reopened.
 * **AICO-AUD-002** no password, key or token in any file of the log directory nor in any event read back.
 * **AICO-AUD-003** tamper evidence: the suite edits the log on disk whole entries at a time (via
-  ``entry_spans``) and checks ``verify`` finds and locates every change.
+  ``entry_spans``) and checks ``verify`` finds and locates every change. It also restores the whole log
+  directory to an older copy of itself: ``verify`` must not report that intact and ``open`` must refuse it,
+  so a build needs a rollback anchor outside that directory (the reference build: a counter in the keyring).
 * **AICO-AUD-004** sealed at rest: text recorded in events is not readable in the log directory.
 * **AICO-ANO-001..003** alerts for repeated authentication failures and unusual access (volume, category,
   time of day), driven by scripted event sequences on an injected clock; each alert is itself in the log.

@@ -1,4 +1,4 @@
-"""The capability contract for the CurveZMQ message bus (issue 5).
+"""The capability contract for the CurveZMQ message bus.
 
 What the suite does with it: start the build's broker in a temporary directory, have the build enroll
 components with topic grants, then talk to the broker with its *own* pyzmq sockets (CURVE, NULL, PLAIN, unlisted

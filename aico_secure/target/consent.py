@@ -1,4 +1,4 @@
-"""The capability contract for consent and access control (issue 6).
+"""The capability contract for consent and access control.
 
 What the suite checks through it (AICO-CON-001..005):
 

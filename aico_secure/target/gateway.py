@@ -1,4 +1,4 @@
-"""The capability contract for the API gateway (issue 6).
+"""The capability contract for the API gateway.
 
 A build starts its gateway on 127.0.0.1 behind TLS 1.3 and hands back a ``RunningGateway``. The conformance
 suite then talks to it as any client would: with its own HTTPS client (trusting only ``ca_pem``, checking the
@@ -22,11 +22,15 @@ What the suite checks through it (AICO-GW-001..005):
   refused with 429 and ``Retry-After`` *before* any proof is checked: ``verification_count`` does not move. Each
   attempt is made on a new connection, so a limit that resets per connection fails. A lock ends after
   ``Retry-After`` seconds of ``clock`` time, and the next lock of the same identity lasts longer (backoff).
+  Failure counts and locks hold after ``stop`` and a new ``start`` on the same directory.
 * **GW-004** every route of the API refuses unknown fields, wrong types, missing fields, oversize bodies
   (> ``policy.max_body_bytes``), bad UTF-8, bad JSON, duplicate keys and wrong media types with a 4xx and a
-  JSON error that names the problem without echoing the value; the server stays up.
+  JSON error that names the problem without echoing the value; the server stays up. A 1 MiB request head is
+  refused (4xx or closed), and hundreds of idle or half-sent connections from 127.0.0.1 do not stop a
+  legitimate request from being served.
 * **GW-005** TLS 1.3 only (a TLS 1.2 client fails the handshake, cleartext HTTP gets no answer); secure
-  default headers on every response; no wildcard or reflected CORS origin with credentials.
+  default headers on every response, the HTTP layer's answers to malformed requests included; no wildcard or
+  reflected CORS origin with credentials.
 """
 
 from __future__ import annotations
@@ -102,5 +106,5 @@ class GatewayCapability(Protocol):
         """Start the gateway with keys from ``session``, state in ``directory`` (created if needed; reused
         when it holds a gateway stopped earlier), authentication events sent to ``audit``, and ``clock`` as the
         time source for token expiry, lockouts and challenge lifetimes (wall-clock request-rate limits may use
-        real time). Starting again on the same directory with the same keys must keep enrolled users and
-        revocations."""
+        real time). Starting again on the same directory with the same keys must keep enrolled users,
+        revocations, and failure counts and locks."""

@@ -1,4 +1,4 @@
-"""The capability contract for TLS 1.3 device links and federated device sync (issue 5).
+"""The capability contract for TLS 1.3 device links and federated device sync.
 
 What the suite does with it: it runs its own small PKI, hands each build device a certificate and the CA whose
 peers it must accept, and then

@@ -25,7 +25,7 @@ from aico_secure.probes.bus import (
     payloads,
     reachable_form,
 )
-from aico_secure.probes.listeners import own_listeners
+from aico_secure.probes.listeners import ListenerProbeUnavailable, own_listeners
 from aico_secure.target.bus import BusBroker, BusCapability
 
 
@@ -58,14 +58,19 @@ def test_bus_non_curve_clients_get_nothing(probe: BusProbe, pair: ProbePair, mec
 def test_bus_every_listener_refuses_null_clients(bus: BusCapability, tmp_path: Path,
                                                  evidence: Callable[[str, object], None]) -> None:
     """Not only the documented endpoints: every socket the build bound, reported or found in the kernel table."""
-    before = {(x.host, x.port) for x in own_listeners()}
+    try:
+        before = {(x.host, x.port) for x in own_listeners()}
+    except ListenerProbeUnavailable as exc:
+        pytest.fail(f"could not probe the bus listeners: {exc}")
     broker = bus.start(tmp_path / "bus-listeners", audit=RecordingSink())
     probe = BusProbe(broker)
     try:
         found = [*broker.bound_endpoints(), broker.publish_endpoint, broker.subscribe_endpoint]
-        for x in own_listeners():
-            if (x.host, x.port) not in before:
-                found.append(f"tcp://[{x.host}]:{x.port}" if ":" in x.host else f"tcp://{x.host}:{x.port}")
+        try:
+            opened = [x for x in own_listeners() if (x.host, x.port) not in before]
+        except ListenerProbeUnavailable as exc:
+            pytest.fail(f"could not probe the bus listeners: {exc}")
+        found += [f"tcp://[{x.host}]:{x.port}" if ":" in x.host else f"tcp://{x.host}:{x.port}" for x in opened]
         endpoints = sorted({reachable_form(e) for e in found})
         evidence("endpoints probed with NULL clients", endpoints)
         pair = ProbePair.enroll(broker, probe)

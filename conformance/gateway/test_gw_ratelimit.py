@@ -1,5 +1,6 @@
 """Authentication throttling (AICO-GW-003): lockout per identity and per client address, with backoff, refused
-before any password proof is checked; every guess on a new connection, so a per-connection limit fails."""
+before any password proof is checked; every guess on a new connection, so a per-connection limit fails; failure
+counts and locks hold across a restart on the same directory."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from aico_secure.conform.fakes import ManualClock
 from aico_secure.target.gateway import RunningGateway
 
+from .conftest import StartGateway
 from .gwclient import LoginOutcome, SuiteClient
 
 MAX_IDENTITY_THRESHOLD = 10
@@ -119,3 +121,33 @@ def test_concurrent_guesses_cannot_pass_the_limit(gateway: RunningGateway, passw
     assert all(s in (401, 429, 503) for s in statuses), f"unexpected answers to wrong guesses: {sorted(statuses)}"
     assert gateway.verification_count() - start <= n, \
         f"{gateway.verification_count() - start} concurrent guesses were verified; the limit is {n}"
+
+
+@pytest.mark.requirement("AICO-GW-003")
+def test_failure_counts_and_locks_survive_a_restart(start_gateway: StartGateway, clock: ManualClock, password: str,
+                                                     new_user: Callable[[], str],
+                                                     evidence: Callable[[str, object], None]) -> None:
+    """A guesser who can make the gateway restart must not get fresh guesses: failures counted before a ``stop``
+    and a new ``start`` on the same directory still count, and a lock still holds."""
+    gateway = start_gateway()
+    n = gateway.policy.identity_failure_threshold
+    user, locked_user = new_user(), new_user()
+    gateway.register(user, password)
+    gateway.register(locked_user, password)
+    with SuiteClient(gateway, fresh=True) as client:
+        for _ in range(n - 1):
+            assert _wrong(client, user, password).status == 401
+        for _ in range(n):
+            assert _wrong(client, locked_user, password).status == 401
+        _locked(_wrong(client, locked_user, password))
+    gateway.stop()
+
+    restarted = start_gateway()
+    with SuiteClient(restarted, fresh=True) as client:
+        start = restarted.verification_count()
+        _locked(client.login(locked_user, password, honour_short_retry=True))
+        assert _wrong(client, user, password).status == 401, "the last allowed guess was refused early"
+        _locked(_wrong(client, user, password))
+        assert restarted.verification_count() - start == 1, \
+            "after a restart, guesses beyond the limit reached password verification"
+    evidence("lockout across restart", f"{n - 1} failures before, 1 after: locked; a lock held across the restart")

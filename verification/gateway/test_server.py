@@ -187,3 +187,42 @@ def test_data_routes_go_through_consent(session: ReferenceKeySession, tmp_path: 
     finally:
         gateway.stop()
     assert any(e.category == "consent" for e in events.events), "consent decisions must reach the audit sink"
+
+
+def test_gateway_consent_is_the_builds_consent_capability(tmp_path: Path) -> None:
+    """In the reference build the gateway's data routes go through ``target.consent`` itself: data written
+    through the gateway is the data ``target.consent`` serves, and a grant revoked through ``target.consent`` is
+    refused at the gateway on the very next request."""
+    from aico_secure.reference import build
+    from aico_secure.target import KeysCapability
+    from aico_secure.target.consent import Actor, ConsentCapability
+    from aico_secure.target.gateway import GatewayCapability
+
+    target = build()
+    keys, gateway_cap, consent_cap = target.require("keys"), target.require("gateway"), target.require("consent")
+    assert isinstance(keys, KeysCapability) and isinstance(gateway_cap, GatewayCapability)
+    assert isinstance(consent_cap, ConsentCapability)
+    session = keys.create(tmp_path / "keys", "pw-for-gateway-unit-tests", fast_kdf=True)
+    gateway = gateway_cap.start(session, tmp_path / "gw", clock=Clock())
+    assert isinstance(gateway, ReferenceRunningGateway) and gateway.consent_directory is not None
+    service = None
+    try:
+        gateway.register("kim", "pw-kim")
+        with gateway.client() as client:
+            auth = {"authorization": f"Bearer {client.login('kim', 'pw-kim').access_token}"}
+            http = client._http
+            for operation in ("write", "read"):
+                assert http.put(f"/v1/consent/grants/profile/{operation}", json={"ttl_seconds": 600},
+                                headers=auth).status_code == 201
+            assert http.put("/v1/data/profile/name", json={"value": "Kim"}, headers=auth).status_code == 204
+            service = consent_cap.open(session, gateway.consent_directory)
+            actor = Actor("user:kim", "user_data")
+            assert service.read(actor, "profile", "name") == b"Kim", "the gateway wrote to another consent store"
+            service.revoke(actor, actor.id, "profile", "read")
+            assert http.get("/v1/data/profile/name", headers=auth).status_code == 403, \
+                "a grant revoked through target.consent still works at the gateway"
+    finally:
+        if service is not None:
+            service.close()
+        gateway.stop()
+        session.close()

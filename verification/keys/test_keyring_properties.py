@@ -101,7 +101,9 @@ def test_keyring_is_owner_only_and_atomic(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "keyring.json").stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["keyring.json"]  # no temp file left behind
+    # no temp file left behind; the update lock's sidecar is owner-only too
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".keyring.json.lock", "keyring.json"]
+    assert stat.S_IMODE((tmp_path / ".keyring.json.lock").stat().st_mode) == 0o600
 
 
 def _rewrite(path: Path, mutate) -> None:
@@ -111,7 +113,8 @@ def _rewrite(path: Path, mutate) -> None:
 
 
 @pytest.mark.parametrize("mutation, error", [
-    (lambda d: d.update(format_version=2), KeyringVersionError),
+    (lambda d: d.update(format_version=3), KeyringVersionError),
+    (lambda d: d.update(format_version=2), KeyringCorruptError),  # version 2 without its counters
     (lambda d: d.update(format_version=0), KeyringVersionError),
     (lambda d: d.update(format="something-else"), KeyringCorruptError),
     (lambda d: d.pop("verifier"), KeyringCorruptError),

@@ -6,11 +6,11 @@ from aico_secure.inspector._detector._values import ColumnBatcher
 from aico_secure.inspector.interface import Scope, Stream
 
 
-def column_batcher(scope: Scope, container: str) -> ColumnBatcher:
+def column_batcher(scope: Scope, container: str, cap: int | None = None) -> ColumnBatcher:
     def flush(column: str, chunk: bytes) -> int:
         return scope.scan_decoded([chunk], container=f"{container}:{column}", origin=0)
 
-    return ColumnBatcher(flush, scope.limits.decode_chunk, scope.limits.decode_cap)
+    return ColumnBatcher(flush, scope.limits.decode_chunk, scope.limits.decode_cap if cap is None else cap)
 
 
 def finish(scope: Scope, batcher: ColumnBatcher, container: str, detector: str) -> None:

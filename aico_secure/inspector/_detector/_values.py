@@ -65,6 +65,14 @@ class ColumnBatcher:
         self._sizes[column] = self._sizes.get(column, 0) + len(data) + len(SEPARATOR)
         return True
 
+    def reserve(self, size: int) -> bool:
+        """Count ``size`` bytes scanned outside the batcher (a streamed cell); False once over the cap."""
+        if self.total + size > self._cap:
+            self.capped = True
+            return False
+        self.total += size
+        return True
+
     def _emit(self, column: str) -> None:
         parts = self._buffers.pop(column, [])
         self._sizes.pop(column, None)

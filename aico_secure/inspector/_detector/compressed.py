@@ -32,17 +32,32 @@ from aico_secure.inspector.needles import Needles, Pattern
 
 FEED = 64 << 10
 PROBE_IN, PROBE_OUT = 1024, 512
-SNAPPY_FRAME_MAX = 1 << 16  # uncompressed bytes per chunk of the snappy framing format
+ZSTD_FEED = 128
+SNAPPY_FRAME_MAX = 1 << 16
+SNAPPY_CHUNK_MAX = (1 << 16) + 4 + (1 << 15)  # bound of one chunk's body (compressed data and its CRC)
 
 MAGICS: tuple[tuple[str, bytes], ...] = (
     ("zlib", b"\x78\x01"), ("zlib", b"\x78\x5e"), ("zlib", b"\x78\x9c"), ("zlib", b"\x78\xda"),
     ("gzip", b"\x1f\x8b\x08"), ("zstd", b"\x28\xb5\x2f\xfd"), ("lz4-frame", b"\x04\x22\x4d\x18"),
     ("snappy-framed", b"\xff\x06\x00\x00sNaPpY"), ("bzip2", b"BZh"), ("xz", b"\xfd7zXZ\x00"),
+    *(("lzma-alone", b"\x5d" + (1 << bits).to_bytes(4, "little")) for bits in (18, 20, 21, 22, 23, 24, 25, 26)),
 )
+# Containers and compressors the inspector recognises but does not decode: meeting one means something was not
+# inspected. Magic numbers of six bytes or more only, so random bytes do not raise them by chance.
+UNDECODED: tuple[tuple[str, bytes], ...] = (
+    ("7z", b"7z\xbc\xaf\x27\x1c"), ("rar", b"Rar!\x1a\x07"), ("lzop", b"\x89LZO\x00\r\n\x1a\n"),
+    ("lzip", b"LZIP\x01"),
+)
+
+ZLIB_CONFIDENT = 128 << 10
 
 
 class DecodeFailed(Exception):
     """The bytes are not (or stop being) a valid stream of the expected format."""
+
+
+class Truncated(DecodeFailed):
+    """The input ended before the stream did."""
 
 
 class _Source:
@@ -68,6 +83,10 @@ class _Source:
         self.consumed += len(piece)
         return piece
 
+    def give_back(self, unused: int) -> None:
+        """The decoder read ``unused`` bytes past the end of its stream: they belong to what follows."""
+        self.consumed -= max(0, min(unused, self.consumed))
+
 
 class _Decoder(Protocol):
     def __call__(self, source: _Source, limits: Limits) -> Iterator[bytes]: ...
@@ -81,13 +100,14 @@ def _zlib(wbits: int) -> _Decoder:
         while not dec.eof:
             data = dec.unconsumed_tail or source.read()
             if not data:
-                return
+                raise Truncated("the input ends before the end of the stream")
             try:
                 out = dec.decompress(data, limits.decode_chunk)
             except zlib.error as exc:
                 raise DecodeFailed(str(exc)[:80]) from None
             if out:
                 yield out
+        source.give_back(len(dec.unused_data) + len(dec.unconsumed_tail))
 
     return decode
 
@@ -98,6 +118,9 @@ class _Buffered(Protocol):
 
     @property
     def needs_input(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes | None: ...
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
@@ -113,29 +136,38 @@ def _buffered(make: Callable[[], _Buffered]) -> _Decoder:
             if dec.needs_input:
                 data = source.read()
                 if not data:
-                    return
+                    raise Truncated("the input ends before the end of the stream")
             try:
                 out = dec.decompress(data, limits.decode_chunk)
             except (OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
                 raise DecodeFailed(type(exc).__name__) from None
             if out:
                 yield out
+        source.give_back(len(dec.unused_data or b""))
 
     return decode
 
 
 def _zstd(source: _Source, limits: Limits) -> Iterator[bytes]:
-    reader = zstandard.ZstdDecompressor().stream_reader(source, read_size=FEED,  # type: ignore[arg-type]
-                                                        read_across_frames=False, closefd=False)
-    while True:
+    """zstd frames: ``decompressobj`` knows exactly where a frame ends (``eof``) and whether input ran out, but
+    has no output bound, so it is fed ``ZSTD_FEED`` bytes at a time: a block decodes to at most 128 KiB and a
+    few bytes of input hold at most a few blocks, so each step stays within a few MiB."""
+    dec = zstandard.ZstdDecompressor().decompressobj(read_across_frames=False)
+    while not dec.eof:
+        data = source.read()
+        if not data:
+            raise Truncated("the input ends before the end of the frame")
         try:
-            out = reader.read(limits.decode_chunk)
+            for start in range(0, len(data), ZSTD_FEED):
+                out = dec.decompress(data[start:start + ZSTD_FEED])
+                if out:
+                    yield out
+                if dec.eof:
+                    unfed = len(data) - min(len(data), start + ZSTD_FEED)
+                    source.give_back(unfed + len(dec.unused_data))
+                    break
         except zstandard.ZstdError as exc:
-            # Trailing bytes after a finished frame also end up here: what was produced is still scanned.
             raise DecodeFailed(str(exc)[:80]) from None
-        if not out:
-            return
-        yield out
 
 
 def _read_exact(source: _Source, size: int) -> bytes:
@@ -143,19 +175,31 @@ def _read_exact(source: _Source, size: int) -> bytes:
     while len(data) < size:
         piece = source.read(size - len(data))
         if not piece:
-            raise DecodeFailed("truncated")
+            raise Truncated("the input ends inside a chunk")
+        data += piece
+    return data
+
+
+def _read_upto(source: _Source, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        piece = source.read(size - len(data))
+        if not piece:
+            break
         data += piece
     return data
 
 
 def _snappy_framed(source: _Source, limits: Limits) -> Iterator[bytes]:
-    """The snappy framing format: chunks of at most 64 KiB uncompressed, each checked before decoding."""
+    """The snappy framing format: chunks of at most 64 KiB uncompressed, each checked before decoding. The
+    format has no end marker: the stream ends where the next four bytes are not a chunk header."""
     _read_exact(source, 10)  # the stream identifier, already matched
     while True:
-        header = source.read(4)
-        if len(header) < 4:
+        header = _read_upto(source, 4)
+        kind, length = (header[0], int.from_bytes(header[1:4], "little")) if len(header) == 4 else (-1, 0)
+        if (kind not in (0x00, 0x01) and not 0x80 <= kind <= 0xFF) or length > SNAPPY_CHUNK_MAX:
+            source.give_back(len(header))
             return
-        kind, length = header[0], int.from_bytes(header[1:4], "little")
         body = _read_exact(source, length)
         if kind == 0x00:
             payload = body[4:]
@@ -167,10 +211,7 @@ def _snappy_framed(source: _Source, limits: Limits) -> Iterator[bytes]:
                 raise DecodeFailed(str(exc)[:80]) from None
         elif kind == 0x01:
             yield body[4:]
-        elif kind == 0xFF:
-            continue  # a repeated stream identifier (concatenated streams)
-        elif kind < 0x80:
-            raise DecodeFailed(f"reserved unskippable chunk type {kind:#x}")
+        # 0x80-0xfe: skippable chunks (padding, ...); 0xff: a repeated stream identifier
 
 
 DECODERS: dict[str, _Decoder] = {
@@ -178,6 +219,8 @@ DECODERS: dict[str, _Decoder] = {
     "gzip": _zlib(16 + zlib.MAX_WBITS),
     "bzip2": _buffered(bz2.BZ2Decompressor),
     "xz": _buffered(lambda: lzma.LZMADecompressor(format=lzma.FORMAT_XZ)),
+    # legacy .lzma: no magic of its own, found by properties byte + a preset's dictionary size
+    "lzma-alone": _buffered(lambda: lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)),
     "zstd": _zstd,
     "lz4-frame": _buffered(lz4.frame.LZ4FrameDecompressor),
     "snappy-framed": _snappy_framed,
@@ -197,44 +240,79 @@ def bounded(chunks: Iterator[bytes], limits: Limits, state: dict[str, object]) -
             produced += len(chunk)
             yield chunk
         state["complete"] = True
+    except Truncated as exc:
+        state["truncated"] = str(exc)
     except DecodeFailed as exc:
         state["error"] = str(exc)
     finally:
         state["produced"] = produced
 
 
+def incomplete_reason(fmt: str, state: dict[str, object], limits: Limits) -> str | None:
+    """Why a decoded stream was not inspected to its end, or None when it was (or was never a stream).
+
+    A magic number turns up by chance in random bytes (ciphertext), and decoding such a chance match fails: if
+    nothing was produced it was not a stream. A stream that produced data and then broke off, or whose input
+    ended first, was cut short: the rest was not inspected. zlib's two-byte header is the weakest signal: a
+    chance header in ciphertext decodes garbage for a while (a stored block of up to 64 KiB, or Huffman codes
+    until the end of a file a few hundred bytes on), so a zlib stream counts as broken only past
+    ``ZLIB_CONFIDENT`` bytes of output. Shorter broken zlib streams are scanned as far as they decode.
+    """
+    produced = state.get("produced", 0)
+    produced = produced if isinstance(produced, int) else 0
+    if state.get("capped"):
+        return (f"decompressed output exceeds the per-stream cap of {limits.decode_cap} bytes; the rest was not "
+                "inspected")
+    confident = produced > 0 and (fmt != "zlib" or produced > ZLIB_CONFIDENT)
+    if state.get("truncated") and confident:
+        return f"truncated {fmt} stream after {produced} decoded bytes ({state['truncated']})"
+    error = state.get("error")
+    if error is not None and confident:
+        return f"corrupt {fmt} stream after {produced} decoded bytes ({error}); the rest was not inspected"
+    return None
+
+
 class CompressedDetector(Detector):
     name = "compressed"
 
     def prepare(self, needles: Needles) -> list[Pattern]:
-        return [Pattern(f"magic:{fmt}", fmt, magic, self.name) for fmt, magic in MAGICS]
+        return ([Pattern(f"magic:{fmt}", fmt, magic, self.name) for fmt, magic in MAGICS]
+                + [Pattern(f"magic:{fmt}", f"undecoded:{fmt}", magic, self.name) for fmt, magic in UNDECODED])
 
     def matched(self, scope: Scope, stream: Stream, window: Window, pattern: Pattern, start: int, end: int) -> None:
         fmt = pattern.encoding
         offset = window.start + start
-        skip = stream.state.setdefault(self.name, {"skip_until": 0})
-        if offset < skip["skip_until"] or stream.depth >= scope.limits.max_depth:
-            return
-        if fmt == "bzip2" and not _bzip2_header(window.data[start:start + 10]):
-            return
-        if fmt in ("zlib", "gzip") and not _inflates(window.data[start:start + PROBE_IN], fmt):
-            return  # a two-byte zlib header turns up by chance every 16 KiB of random data: reject cheaply
-        more = scope.read_at if stream.raw else None
-        source = _Source(window.data, start, more, window.start + len(window.data))
-        state: dict[str, object] = {}
         where = f"{fmt}@{offset}" if stream.raw else f"{stream.container}>{fmt}@{offset}"
+        if fmt.startswith("undecoded:"):
+            scope.unreadable(where.replace("undecoded:", ""), f"{fmt[10:]} data: a format the inspector does not "
+                             "decode (not inspected)")
+            return
+        skip = stream.state.setdefault(self.name, {"skip_until": 0})
+        if offset < skip["skip_until"]:
+            return
+        if fmt == "bzip2" and not _bzip2_header(peek(stream, window, start, 10)):
+            return
+        if fmt == "lzma-alone" and not _lzma_alone_header(peek(stream, window, start, 14)):
+            return
+        if fmt in ("zlib", "gzip") and not _inflates(peek(stream, window, start, PROBE_IN), fmt):
+            return  # a two-byte zlib header turns up by chance every 16 KiB of random data: reject cheaply
+        if stream.depth >= scope.limits.max_depth:
+            scope.unreadable(where, f"{fmt} stream nested more than {scope.limits.max_depth} levels deep: not decoded")
+            return
+        source = _Source(window.data, start, stream.reader, window.start + len(window.data))
+        state: dict[str, object] = {}
         scanned = scope.scan_decoded(bounded(DECODERS[fmt](source, scope.limits), scope.limits, state),
                                      container=where, origin=offset if stream.raw else stream.origin or 0,
                                      parent=stream)
-        if state.get("capped"):
-            scope.unreadable(where, f"decompressed output exceeds the cap of {scope.limits.decode_cap} bytes; "
-                             "the rest was not inspected")
+        reason = incomplete_reason(fmt, state, scope.limits)
+        if reason is not None:
+            scope.unreadable(where, reason)
         if state.get("complete") and scanned:
             skip["skip_until"] = offset + source.consumed
             scope.observe(self.name, f"{where}: {scanned} bytes decompressed and scanned", decoded=scanned)
 
     def end_file(self, scope: Scope) -> None:
-        """Whole-file raw blocks: snappy (length varint first) and LZ4 with its 4-byte size prefix."""
+        """Whole-file raw blocks: snappy (length varint first), LZ4 with its 4-byte size prefix, raw deflate."""
         if scope.kind != "file" or not 8 <= scope.size <= scope.limits.probe_bytes:
             return
         cap = scope.limits.decode_cap
@@ -246,6 +324,7 @@ class CompressedDetector(Detector):
         plausible_snappy = scope.size // 2 <= snappy_len <= min(cap, 32 * scope.size)
         plausible_lz4 = scope.size // 2 <= lz4_len <= min(cap, 255 * scope.size)
         if not (plausible_snappy or plausible_lz4):
+            self._raw_deflate(scope)
             return
         data = scope.read_at(0, scope.size)
         decoded: bytes | None = None
@@ -264,16 +343,69 @@ class CompressedDetector(Detector):
             scanned = scope.scan_decoded([decoded], container=f"{fmt}@0", origin=0)
             scope.observe(self.name, f"whole file is a raw {fmt}: {scanned} bytes decompressed and scanned",
                           decoded=scanned)
+        else:
+            self._raw_deflate(scope)
+
+    def _raw_deflate(self, scope: Scope) -> None:
+        """A file that is one raw deflate stream (``zlib.compress`` with ``wbits=-15``, a ZIP member cut out):
+        decoded when its start inflates and the stream ends exactly at the end of the file. Random bytes fail
+        within a few bytes, so the probe is cheap."""
+        if not _inflates(memoryview(scope.head)[:PROBE_IN], "deflate-raw"):
+            return
+        dec = zlib.decompressobj(-zlib.MAX_WBITS)
+        produced = 0
+        try:
+            pos = 0
+            while not dec.eof and pos < scope.size and produced <= scope.limits.decode_cap:
+                piece = scope.read_at(pos, FEED)
+                pos += len(piece)
+                while piece and produced <= scope.limits.decode_cap:
+                    produced += len(dec.decompress(piece, 1 << 16))
+                    piece = dec.unconsumed_tail
+                    if dec.eof:
+                        break
+        except zlib.error:
+            return
+        whole = dec.eof and pos - len(dec.unused_data) == scope.size
+        if not (whole or produced > scope.limits.decode_cap):
+            return
+        source = _Source(memoryview(b""), 0, scope.read_at, 0)
+        state: dict[str, object] = {}
+        scanned = scope.scan_decoded(bounded(_zlib(-zlib.MAX_WBITS)(source, scope.limits), scope.limits, state),
+                                     container="deflate-raw@0", origin=0)
+        reason = incomplete_reason("deflate-raw", state, scope.limits)
+        if reason is not None:
+            scope.unreadable("deflate-raw@0", reason)
+        scope.observe(self.name, f"whole file is a raw deflate stream: {scanned} bytes decompressed and scanned",
+                      decoded=scanned)
 
 
 def _inflates(head: memoryview, fmt: str) -> bool:
     """Does the start of a zlib/gzip candidate decode for a while? Chance headers fail within a few bytes."""
     try:
-        dec = zlib.decompressobj(zlib.MAX_WBITS if fmt == "zlib" else 16 + zlib.MAX_WBITS)
+        wbits = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}.get(fmt, -zlib.MAX_WBITS)
+        dec = zlib.decompressobj(wbits)
         dec.decompress(head, PROBE_OUT)
     except zlib.error:
         return False
     return True
+
+
+def peek(stream: Stream, window: Window, start: int, size: int) -> memoryview:
+    """``size`` bytes of the stream from ``window.data[start]``, read on past the window's end when needed: a
+    header check must not fail because the magic happened to sit at the end of a window."""
+    if start + size <= len(window.data) or stream.reader is None:
+        return window.data[start:start + size]
+    return memoryview(stream.reader(window.start + start, size))
+
+
+def _lzma_alone_header(head: memoryview) -> bool:
+    """Properties and dictionary matched already; the size is unknown (all ones) or plausible, and the range
+    coder's first byte is always zero."""
+    if len(head) < 14 or head[13] != 0:
+        return False
+    size = int.from_bytes(head[5:13], "little")
+    return size == (1 << 64) - 1 or size < 1 << 40
 
 
 def _bzip2_header(head: memoryview) -> bool:

@@ -1,5 +1,6 @@
-"""Key material (master key, data keys, derived keys) raw, as hex in both cases, or as base64 in any alignment
-and either alphabet: the forms keys take in config files, logs and crash dumps.
+"""Key material (master key, data keys, derived keys) raw, as hex in both cases, as base64 in any alignment and
+either alphabet (JWK's unpadded base64url included), or as Z85 (CurveZMQ key files): the forms keys take in
+config files, logs and crash dumps. DER embeds keys raw; PEM bodies are decoded by the ``pem`` detector.
 
 Findings name the key (``key:master``), never its bytes."""
 
@@ -15,4 +16,4 @@ class KeyDetector(Detector):
 
     def prepare(self, needles: Needles) -> list[Pattern]:
         return [Pattern(f"key:{name}", encoding, needle, self.name)
-                for name, secret in needles.keys for encoding, needle in byte_forms(secret.reveal())]
+                for name, secret in needles.keys for encoding, needle in byte_forms(secret.reveal(), z85_forms=True)]

@@ -1,4 +1,5 @@
-"""Embedding canaries stored as little-endian float32 or float64, exactly or within a small tolerance.
+"""Embedding canaries stored as little-endian float32 or float64, exactly or within a small tolerance, and as
+float16, bfloat16, int8 or uint8 (see ``_lowprec``: exact literal runs of the ways writers round them).
 
 An embedding is as personal as the text it came from, and vector stores write it in the clear unless told
 otherwise (an HNSW index file, a BLOB column). A literal search misses a vector that was rounded, re-encoded
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from aico_secure.inspector._detector import _lowprec
 from aico_secure.inspector.interface import Detector, Scope, Stream, Window
 from aico_secure.inspector.needles import Needles, Pattern
 
@@ -91,15 +93,32 @@ class VectorDetector(Detector):
 
     def __init__(self) -> None:
         self._groups: list[_Group] = []
+        self._low_len = 0
 
     def prepare(self, needles: Needles) -> list[Pattern]:
+        patterns = [Pattern(f"vector:{index}", encoding, literal, self.name)
+                    for index, vector in enumerate(needles.vectors)
+                    for encoding, literal, _first in _lowprec.runs(vector)]
+        self._low_len = max((len(p.needle) for p in patterns), default=0)
         forms = _forms(needles)
         self._groups = []
         for dtype in ("<f4", "<f8"):
             chosen = [f for f in forms if f.values.dtype == np.dtype(dtype)]
             if chosen:
                 self._groups.append(_Group(dtype, chosen))
-        return []
+        return patterns
+
+    def matched(self, scope: Scope, stream: Stream, window: Window, pattern: Pattern, start: int, end: int) -> None:
+        """A run of a low-precision form: overlapping runs of one stored vector are reported once."""
+        offset = window.start + start
+        seen: dict[tuple[str, str], int] = stream.state.setdefault(f"{self.name}/low", {})
+        key = (pattern.label, pattern.encoding)
+        if offset < seen.get(key, -1):
+            seen[key] = max(seen[key], window.start + end + self._low_len)
+            return
+        seen[key] = window.start + end + self._low_len
+        scope.report(stream, offset, pattern.label, f"{pattern.encoding}/exact", detector=self.name,
+                     detail=f"a run of {_lowprec.RUN} components stored as {pattern.encoding}")
 
     def lookback(self) -> int:
         return max((g.lookback for g in self._groups), default=0)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from aico_secure.inspector.formats import InspectionFormat
-from aico_secure.inspector.report import InspectionReport
+from aico_secure.inspector.report import InspectionReport, sanitized
+from aico_secure.inspector.selfreport import PLACEHOLDER
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES = {
@@ -50,7 +51,7 @@ class SarifFormat(InspectionFormat):
                 "properties": {"encoding": f.encoding, "container": f.container, "decodedOffset": f.decoded_offset,
                                "entropy": f.entropy, "detector": f.detector},
             })
-        notifications = [{"level": "error", "message": {"text": f"not inspected: {report.rel(p)}: "
+        notifications = [{"level": "error", "message": {"text": f"not fully inspected: {report.rel(p)}: "
                                                                 f"{report.result.unreadable_reasons.get(p, '')}"}}
                          for p in report.result.unreadable]
         if report.result.files_read == 0:
@@ -68,8 +69,9 @@ class SarifFormat(InspectionFormat):
                 "invocations": [{"executionSuccessful": not notifications,
                                  "toolExecutionNotifications": notifications}],
                 "results": results,
-                "properties": {"verdict": report.verdict, "filesRead": report.result.files_read,
-                               "bytesRead": report.result.bytes_read},
+                "properties": {"verdict": report.verdict, "complete": report.complete,
+                               "filesRead": report.result.files_read, "bytesRead": report.result.bytes_read,
+                               "reportDigest": PLACEHOLDER},
             }],
         }
-        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(sanitized(log), indent=2, ensure_ascii=False) + "\n"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from aico_secure.inspector.encodings import printable
 from aico_secure.inspector.formats import InspectionFormat
-from aico_secure.inspector.report import InspectionReport
+from aico_secure.inspector.report import InspectionReport, one_line
+from aico_secure.inspector.selfreport import PLACEHOLDER
 
 
 class TextFormat(InspectionFormat):
@@ -11,7 +13,8 @@ class TextFormat(InspectionFormat):
 
     def render(self, report: InspectionReport) -> str:
         r = report.result
-        lines = [f"aico-secure inspect {r.root}: {report.verdict.upper()}",
+        incomplete = "" if report.complete or report.verdict == "incomplete" else " (and NOT FULLY INSPECTED)"
+        lines = [f"aico-secure inspect {r.root}: {report.verdict.upper()}{incomplete}",
                  f"  {r.files_read} file(s), {r.bytes_read} byte(s) read; {r.decoded_bytes} decoded byte(s) scanned; "
                  f"{len(r.findings)} finding(s); {len(r.unreadable)} unreadable; {len(r.skipped)} skipped",
                  f"  searched for {len(report.searched.canaries)} canary text(s), {report.searched.vectors} "
@@ -23,7 +26,12 @@ class TextFormat(InspectionFormat):
         for f in sorted(r.findings, key=lambda f: (f.severity != "high", f.path, f.offset)):
             where = f"{report.rel(f.path)}@{f.offset}" + ("" if f.decoded_offset is None else f"+{f.decoded_offset}")
             extra = f" ({f.detail})" if f.detail else ""
-            lines.append(f"{f.severity.upper():6s} {where}: {f.label} as {f.encoding} in {f.container}{extra}")
+            found = f"{f.label} as {f.encoding} in {f.container}{extra}"
+            lines.append(one_line(f"{f.severity.upper():6s} {where}: {found}"))
         for path in r.unreadable:
-            lines.append(f"UNREAD {report.rel(path)}: {r.unreadable_reasons.get(path, '')}")
-        return "\n".join(lines) + "\n"
+            reason = r.unreadable_reasons.get(path, "")
+            lines.append(one_line(f"UNREAD {report.rel(path)}: not fully inspected: {reason}"))
+        for path in r.skipped:
+            lines.append(f"SKIP   {report.rel(path)}")
+        lines.append(PLACEHOLDER)
+        return printable("\n".join(lines) + "\n")
