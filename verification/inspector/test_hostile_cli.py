@@ -9,8 +9,10 @@ import os
 import re
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -96,12 +98,21 @@ def test_special_files_in_the_tree_and_as_option_files_never_block(tmp_path: Pat
     _one_line_exit_2(_cli([str(data), "--canary-file", str(data)]))  # a directory
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_an_unreadable_file_makes_the_scan_incomplete(tmp_path: Path) -> None:
-    (tmp_path / "locked.bin").write_bytes(b"x")
-    (tmp_path / "locked.bin").chmod(0)
-    (tmp_path / "open.bin").write_bytes(b"y" * 10)
-    assert main(["inspect", str(tmp_path), "--canary", "abcdefgh"]) == 2
+def test_an_unreadable_file_makes_the_scan_incomplete() -> None:
+    """Run unprivileged (as ``nobody`` when the tests run as root, who reads through any mode bits)."""
+    base = Path(tempfile.mkdtemp(prefix="aico-unreadable-"))
+    try:
+        base.chmod(0o755)
+        (base / "locked.bin").write_bytes(b"x")
+        (base / "locked.bin").chmod(0)
+        (base / "open.bin").write_bytes(b"y" * 10)
+        (base / "open.bin").chmod(0o644)
+        user = 65534 if os.geteuid() == 0 else None
+        done = _cli([str(base), "--canary", "abcdefgh"], user=user, cwd="/")
+        assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+        assert "locked.bin" in done.stdout + done.stderr
+    finally:
+        shutil.rmtree(base)
 
 
 def test_report_write_failures_are_one_line_and_leave_nothing_behind(tmp_path: Path) -> None:
