@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,22 @@ from aico_secure.audit.log import AuditLog
 from aico_secure.audit.logkeys import KeyringLogKeys
 from aico_secure.audit.verify import verify_log
 from aico_secure.keys import Keyring
+from verification.peak_memory import PEAK_KIB_SOURCE
 
 PASSWORD = "streaming-password"
 ENTRIES = 5
 RSS_LIMIT_KIB = 200 * 1024
-CLI = "import sys; from aico_secure.cli.main import main; sys.exit(main())"
+# The verifier writes its own peak (VmHWM) to $PEAK_FILE as it exits: wait4's ru_maxrss would carry pytest's size.
+CLI = PEAK_KIB_SOURCE + (
+    "import os, sys\n"
+    "from aico_secure.cli.main import main\n"
+    "try:\n"
+    "    code = main()\n"
+    "finally:\n"
+    "    with open(os.environ['PEAK_FILE'], 'w') as peak_out:\n"
+    "        peak_out.write(str(peak_kib()))\n"
+    "sys.exit(code)\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +67,23 @@ def audit_dir(tmp_path: Path, log_keys: KeyringLogKeys) -> Path:
 
 
 def run_cli(audit_dir: Path, keys_dir: Path, *extra: str, timeout: float = 120) -> tuple[int, str, str, int]:
-    """(exit code, stdout, stderr, peak RSS of the verifier process in KiB), measured with ``wait4`` on exactly
-    that child."""
+    """(exit code, stdout, stderr, peak RSS of the verifier process in KiB, as the verifier itself saw it)."""
     out, err = audit_dir.parent / "cli.out", audit_dir.parent / "cli.err"
-    env = {**os.environ, "AICO_SECURE_PASSWORD": PASSWORD}
+    peak_file = audit_dir.parent / "cli.peak"
+    peak_file.unlink(missing_ok=True)
+    env = {**os.environ, "AICO_SECURE_PASSWORD": PASSWORD, "PEAK_FILE": str(peak_file)}
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-c", CLI, "audit", "verify", str(audit_dir), "--keyring",
                                  str(keys_dir), *extra], stdout=stdout, stderr=stderr, env=env)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode != -9, f"the verifier did not finish within {timeout}s"
-    return proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), usage.ru_maxrss
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"the verifier did not finish within {timeout}s") from None
+    peak = int(peak_file.read_text()) if peak_file.exists() else 0
+    assert peak > 0, "the verifier did not report its peak memory"
+    return proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), peak
 
 
 def one_line(stderr: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from aico_secure.cli.main import main
 from aico_secure.inspector import Limits, inspect_tree
+from verification.peak_memory import PEAK_KIB_SOURCE
 
 SMALL = Limits(decode_cap=4 << 20, file_decode_bytes=16 << 20, run_decode_bytes=24 << 20, decode_ratio=1)
 
@@ -77,15 +78,16 @@ def test_time_budget_options_are_validated(tmp_path: Path, value: str) -> None:
     assert exc.value.code == 2
 
 
-_PEAK = textwrap.dedent("""
-    import resource, sys, time
+# Growth of the child's own VmHWM (ru_maxrss would start at the pytest parent's size and hide the growth).
+_PEAK = PEAK_KIB_SOURCE + textwrap.dedent("""
+    import sys, time
     from aico_secure.inspector import inspect_tree
     import aico_secure.inspector.scan  # the decoders' imports are not part of the peak
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_kib()
     started = time.monotonic()
     canaries = [line for line in open(sys.argv[2]).read().splitlines() if line]
     result = inspect_tree(sys.argv[1], canaries=canaries)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kib()
     print((peak - base) // 1024, round(time.monotonic() - started, 2), len(result.findings), len(result.unreadable))
 """)
 
