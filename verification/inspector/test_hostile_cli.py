@@ -100,7 +100,8 @@ def test_special_files_in_the_tree_and_as_option_files_never_block(tmp_path: Pat
 
 def test_an_unreadable_file_makes_the_scan_incomplete() -> None:
     """Run unprivileged (as ``nobody`` when the tests run as root, who reads through any mode bits)."""
-    base = Path(tempfile.mkdtemp(prefix="aico-unreadable-"))
+    # /tmp, not $TMPDIR: the suite points TMPDIR at a 0700 directory that ``nobody`` cannot enter.
+    base = Path(tempfile.mkdtemp(prefix="aico-unreadable-", dir="/tmp"))
     try:
         base.chmod(0o755)
         (base / "locked.bin").write_bytes(b"x")

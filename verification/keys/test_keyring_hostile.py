@@ -140,7 +140,8 @@ def test_file_size_limit_leaves_the_keyring_and_no_temp_file(keydir: Path) -> No
 
 def test_permission_denied(tmp_path: Path) -> None:
     """Run unprivileged: root reads through any mode bits."""
-    base = Path(tempfile.mkdtemp(prefix="aico-perm-"))
+    # /tmp, not $TMPDIR: the suite points TMPDIR at a 0700 directory that ``nobody`` cannot enter.
+    base = Path(tempfile.mkdtemp(prefix="aico-perm-", dir="/tmp"))
     try:
         base.chmod(0o755)
         keydir = base / "k"
