@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from aico_secure import __version__
-from aico_secure.conform import limits
+from aico_secure.conform import limits, writes
 from aico_secure.conform.catalog import Catalog, load_catalog
 from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
 from aico_secure.conform.report_files import ReportWriteError, write_reports
@@ -92,6 +92,7 @@ def _validate_options(config: pytest.Config) -> None:
 
 _CHECKED: dict[tuple[str, float], TargetIdentity | TargetLoadError] = {}
 _LOADED = pytest.StashKey["Target | TargetLoadError"]()
+_REDIRECTION = pytest.StashKey[writes.Redirection]()
 
 
 def checked_identity(spec: str, timeout: float) -> TargetIdentity:
@@ -154,6 +155,17 @@ def pytest_configure(config: pytest.Config) -> None:
         whole_suite = False  # a selection of requirements is a partial run by definition
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ConformanceRecorder(config, whole_suite), "aico-conformance-recorder")
+    if target_spec(config):
+        # Before the target is loaded (collection), in every process (each xdist worker has its own): a build
+        # that writes to $HOME, $TMPDIR or an XDG directory writes where the suite can read (conform/writes.py).
+        config.stash[_REDIRECTION] = writes.redirect_environment()
+        writes.install_hook()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    redirection = config.stash.get(_REDIRECTION, None)
+    if redirection is not None:
+        redirection.restore()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -54,6 +54,11 @@ class ConsentManager:
     def categories(self) -> Mapping[str, PermissionLevel]:
         return dict(self._categories)
 
+    @property
+    def max_ttl_seconds(self) -> float:
+        """The longest lifetime a grant may be given (``grant`` refuses more)."""
+        return self._max_ttl
+
     def _category_level(self, category: str) -> PermissionLevel:
         level = self._categories.get(category) if isinstance(category, str) else None
         if level is None:

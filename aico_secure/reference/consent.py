@@ -59,6 +59,10 @@ class ReferenceConsentService:
         with _contract_errors():
             return self.manager.active_grants(subject)
 
+    def max_grant_seconds(self) -> float:
+        """The lifetime cap the manager enforces (longer grants are refused), declared so it can be checked."""
+        return self.manager.max_ttl_seconds
+
     def is_allowed(self, actor: Actor, category: str, operation: Operation) -> bool:
         with _contract_errors():
             return self.manager.check(actor, category, operation)

@@ -39,7 +39,8 @@ def policy_of(config: GatewayConfig) -> GatewayPolicy:
     return GatewayPolicy(access_ttl_seconds=config.access_ttl, refresh_ttl_seconds=config.refresh_ttl,
                          identity_failure_threshold=config.identity_failure_threshold,
                          address_failure_threshold=config.address_failure_threshold,
-                         max_body_bytes=config.max_body_bytes)
+                         max_body_bytes=config.max_body_bytes, cors_origins=tuple(config.cors_origins),
+                         max_header_bytes=config.connections.max_header_bytes)
 
 
 class ReferenceRunningGateway:

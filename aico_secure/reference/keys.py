@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,10 +18,13 @@ from aico_secure.errors import (
     WrongPasswordError,
 )
 from aico_secure.keys import Keyring, UnlockedKeyring
+from aico_secure.keys import keyring_file as kf
+from aico_secure.keys.keyring import _kek
 from aico_secure.target.errors import IntegrityViolation, RejectedCredentials
 from aico_secure.target.keys import KdfReport
 
 SEAL_STORE = "application"
+_KEK_FINGERPRINT_LABEL = b"aico-secure/test-hook/kek-fingerprint/v1"
 
 
 class ReferenceKeySession:
@@ -54,6 +59,21 @@ class ReferenceKeySession:
         entries = self.keyring.key_ids(purpose)
         return entries
 
+    def sealing_key_id(self, purpose: str, sealed: bytes) -> str:
+        """Test hook: the key id the envelope's header names (the one ``open`` will use)."""
+        try:
+            return envelope.key_id_of(sealed).hex()
+        except AicoSecureError as exc:
+            raise IntegrityViolation(str(exc)) from None
+
+    def wrapping_key_id(self, purpose: str) -> str:
+        """Test hook: HMAC of a fixed label under the KEK the keyring document names for ``purpose`` now (the one
+        unlock unwraps with); 8 bytes of it, which say nothing about the key."""
+        self.keyring.active_data_key(purpose)
+        version = int(self.keyring._doc["keks"][purpose])
+        kek = _kek(self.keyring._master, purpose, version)
+        return hmac.new(kek.secret.reveal(), _KEK_FINGERPRINT_LABEL, hashlib.sha256).digest()[:8].hex()
+
     def rotate_data_key(self, purpose: str) -> None:
         self.keyring.rotate_dek(purpose)
 
@@ -77,6 +97,8 @@ class ReferenceKeySession:
         for purpose in self.keyring.purposes():
             for key in self.keyring.data_keys(purpose):
                 material[f"dek:{purpose}:{key.key_id.hex()}"] = key.secret.reveal()
+            version = int(self.keyring._doc["keks"][purpose])  # the KEK wrapping them now: a key it holds too
+            material[f"kek:{purpose}:v{version}"] = _kek(self.keyring._master, purpose, version).secret.reveal()
         return material
 
     def close(self) -> None:
@@ -101,10 +123,11 @@ class ReferenceKeys:
     def describe_kdf(self, directory: Path) -> KdfReport:
         try:
             info = Keyring.describe(Keyring.path_in(directory))
+            salt = kf.b64d(kf.read_document(Keyring.path_in(directory))["kdf"]["salt"], "kdf.salt")
         except AicoSecureError as exc:
             raise IntegrityViolation(str(exc)) from None
         return KdfReport(info.algorithm, info.time_cost, info.memory_kib, info.parallelism, info.salt_bytes,
-                         info.test_only)
+                         info.test_only, salt_id=hashlib.sha256(salt).hexdigest()[:16])
 
     def keyring_files(self, directory: Path) -> list[Path]:
         return [Keyring.path_in(directory)]

@@ -8,6 +8,7 @@ the suite treats every key as sensitive.
 
 from __future__ import annotations
 
+import base64
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -47,6 +48,29 @@ def checked(call: Callable[..., T], *args: Any) -> T:
         raise IntegrityViolation(str(exc)) from None
 
 
+def sealing_key_of(impl: RecordImpl | VectorImpl, key: str) -> str | None:
+    """Which data key protects record ``key`` as the engine holds it now. RocksDB and Chroma seal each value:
+    the id is read from the stored envelope's header. SQLCipher and DuckDB encrypt whole pages: the id is the
+    key the open connection's pages are encrypted under (``PRAGMA rekey`` / the rebuild move every page)."""
+    from aico_secure import envelope
+
+    if isinstance(impl, VectorImpl):
+        chroma = importlib.import_module("aico_secure.stores.chroma")
+        collection, index = impl._ready()  # type: ignore[attr-defined]
+        found = collection.get(ids=[index.blind_id(key)], include=["metadatas"])
+        if not found["ids"]:
+            return None
+        payload = (found["metadatas"][0] or {}).get(chroma.PAYLOAD_KEY, "")
+        return envelope.key_id_of(base64.b64decode(payload, validate=True)).hex()
+    if impl.get(key) is None:
+        return None
+    rocksdb = importlib.import_module("aico_secure.stores.rocksdb")
+    if isinstance(impl, rocksdb.RocksDbStore):
+        sealed = impl._records.get(impl._stored_key(key))
+        return None if sealed is None else envelope.key_id_of(sealed).hex()
+    return impl.data_key_id
+
+
 class ReferenceRecordStore:
     """Contract view of a ``RecordStore`` implementation."""
 
@@ -73,6 +97,10 @@ class ReferenceRecordStore:
 
     def rotate_data_key(self) -> None:
         checked(self.impl.rotate_data_key)
+
+    def sealing_key_id(self, key: str) -> str | None:
+        """Test hook (``SealingKeyHook``): read from what is stored now (see ``sealing_key_of``)."""
+        return checked(sealing_key_of, self.impl, key)
 
     def close(self) -> None:
         self.impl.close()
@@ -107,6 +135,10 @@ class ReferenceVectorStore:
 
     def rotate_data_key(self) -> None:
         checked(self.impl.rotate_data_key)
+
+    def sealing_key_id(self, item_id: str) -> str | None:
+        """Test hook (``SealingKeyHook``): read from what is stored now (see ``sealing_key_of``)."""
+        return checked(sealing_key_of, self.impl, item_id)
 
     def close(self) -> None:
         self.impl.close()

@@ -10,9 +10,13 @@ What the suite checks through it:
   ``entry_spans``) and checks ``verify`` finds and locates every change. It also restores the whole log
   directory to an older copy of itself: ``verify`` must not report that intact and ``open`` must refuse it,
   so a build needs a rollback anchor outside that directory (the reference build: a counter in the keyring).
+  After every append the newest entry is covered: cutting only the last entry off a copy of the log must
+  not verify (a checkpoint that lags one entry behind lets the newest entry vanish).
 * **AICO-AUD-004** sealed at rest: text recorded in events is not readable in the log directory.
 * **AICO-ANO-001..003** alerts for repeated authentication failures and unusual access (volume, category,
-  time of day), driven by scripted event sequences on an injected clock; each alert is itself in the log.
+  time of day), driven by scripted event sequences on an injected clock; each alert is itself in the log. A
+  pattern that returns after a quiet period raises a new alert (not one alert per source for ever); access
+  volume counts an actor's accesses to every category together.
 
 Event vocabulary the suite relies on (``aico_secure.audit.events.AuditEvent``): key operations made through
 ``trail.session`` are category ``key`` (``rotate_data_key``, ``rotate_kek``, ``rotate_master``,

@@ -5,7 +5,11 @@ What the suite checks through it (AICO-CON-001..005):
 * **Deny by default.** No actor, whatever its level, reads, writes or deletes data of a category without an
   explicit, unexpired grant for that exact (actor, category, operation).
 * **Time-limited grants.** Every grant has a finite lifetime and stops working at ``expires_at`` by the clock the
-  service was opened with (``clock`` is injectable so the suite can move time).
+  service was opened with (``clock`` is injectable so the suite can move time): it works at ``expires_at`` minus
+  any tick and never at or after ``expires_at``, whatever the process's local time zone (midnight and daylight
+  saving changes included: expiry is a point on the epoch time line, not a local wall-clock reading). No grant
+  lasts longer than the declared ``max_grant_seconds()``: a longer request is refused (``ValueError``) or
+  clamped to it.
 * **Revocation on next access.** After ``revoke`` returns, the very next access is refused.
 * **Permission levels.** Actors are ``system`` (core components), ``user_data`` (the user) or ``plugin``
   (third-party code). A plugin never grants or revokes anything for anyone (itself included) and never holds a
@@ -94,6 +98,10 @@ class ConsentService(Protocol):
 
     def active_grants(self, subject: str) -> list[Grant]:
         """The unexpired grants ``subject`` holds now."""
+
+    def max_grant_seconds(self) -> float:
+        """Declared policy: the longest lifetime (seconds, finite, positive) any grant may have. A ``grant`` asking
+        for more is refused with ``ValueError`` or clamped to this; the suite holds the build to the number."""
 
     def is_allowed(self, actor: Actor, category: str, operation: Operation) -> bool:
         """The access decision for one operation, audited like a real access."""

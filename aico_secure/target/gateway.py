@@ -14,23 +14,29 @@ What the suite checks through it (AICO-GW-001..005):
   ``data_dir`` hold the verifier but neither the password nor any password-equivalent (the SRP ``x``, the
   inner hash H(I:P), plain hashes of the password).
 * **GW-002** the lifetimes in ``policy`` are short; a refresh token is refused where an access token is wanted
-  and vice versa; tokens expire by ``clock``; a token of another gateway (same keys, other directory) is
-  refused; logout and refresh-token rotation revoke, and the revocation holds after ``stop`` and a new
-  ``start`` on the same directory.
+  and vice versa; tokens expire by ``clock`` (each type at its own lifetime: refused from the exact instant
+  ``issued + ttl``, accepted one tick before); a refresh token works once; a token of another gateway (same
+  keys, other directory) is refused; logout and refresh-token rotation revoke, and the revocation holds after
+  ``stop`` and a new ``start`` on the same directory.
 * **GW-003** after ``policy.identity_failure_threshold`` wrong proofs for one identity, or
   ``policy.address_failure_threshold`` from one client address (across identities), further attempts are
   refused with 429 and ``Retry-After`` *before* any proof is checked: ``verification_count`` does not move. Each
   attempt is made on a new connection, so a limit that resets per connection fails. A lock ends after
   ``Retry-After`` seconds of ``clock`` time, and the next lock of the same identity lasts longer (backoff).
-  Failure counts and locks hold after ``stop`` and a new ``start`` on the same directory.
+  Failure counts and locks hold after ``stop`` and a new ``start`` on the same directory. A lock applies at
+  every step of the login protocol: a proof sent on a challenge obtained before the lock is refused the same
+  way. The client address is the connection's peer address; a header the client sends (``X-Forwarded-For``,
+  ``Forwarded``, ``X-Real-IP``) never changes which address a failure is counted against.
 * **GW-004** every route of the API refuses unknown fields, wrong types, missing fields, oversize bodies
   (> ``policy.max_body_bytes``), bad UTF-8, bad JSON, duplicate keys and wrong media types with a 4xx and a
-  JSON error that names the problem without echoing the value; the server stays up. A 1 MiB request head is
-  refused (4xx or closed), and hundreds of idle or half-sent connections from 127.0.0.1 do not stop a
-  legitimate request from being served.
+  JSON error that names the problem without echoing the value; the server stays up. A request head of
+  ``policy.max_header_bytes`` is served and one byte more is refused (431 or closed) at each step of the login
+  protocol; a 1 MiB request head is refused (4xx or closed), and hundreds of idle or half-sent connections
+  from 127.0.0.1 do not stop a legitimate request from being served.
 * **GW-005** TLS 1.3 only (a TLS 1.2 client fails the handshake, cleartext HTTP gets no answer); secure
   default headers on every response, the HTTP layer's answers to malformed requests included; no wildcard or
-  reflected CORS origin with credentials.
+  reflected CORS origin with credentials; CORS allows exactly the origins ``policy.cors_origins`` declares (the
+  suite tries each, and look-alikes of each: a longer host, another scheme or port, ``null``).
 """
 
 from __future__ import annotations
@@ -55,6 +61,12 @@ class GatewayPolicy:
     identity_failure_threshold: int  # wrong proofs for one identity before it is locked
     address_failure_threshold: int  # wrong proofs from one client address (any identities) before it is locked
     max_body_bytes: int  # largest request body accepted; one byte more gets 413
+    # Browser origins allowed by CORS, each exactly ``scheme://host[:port]``; empty: no cross-origin access.
+    # Matching is exact: a look-alike (a longer host, another scheme or port, ``null``) is never allowed.
+    cors_origins: tuple[str, ...] = ()
+    # Largest request head (request line, headers and the blank line ending them) accepted; one byte more is
+    # refused with 431 or the connection closed, on every route. ``None`` (undeclared) fails AICO-GW-004.
+    max_header_bytes: int | None = None
 
 
 @runtime_checkable

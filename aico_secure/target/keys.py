@@ -18,6 +18,9 @@ class KdfReport:
     parallelism: int
     salt_bytes: int
     test_only: bool  # made with a fast profile meant for test suites
+    # Optional: a non-secret fingerprint of the salt now in use (e.g. the first bytes of its SHA-256, hex), so the
+    # suite can see a master rotation or password change really draw a new salt. ``None``: not declared.
+    salt_id: str | None = None
 
 
 @runtime_checkable
@@ -53,6 +56,26 @@ class KeySession(Protocol):
         logs and reprs for these; it never writes them anywhere."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SealingKeyObservable(Protocol):
+    """Optional test hook of a ``KeySession``: which data key sealed a blob. A session that has it lets the suite
+    check that new writes use the newest data key after every rotation; without it those checks are not run."""
+
+    def sealing_key_id(self, purpose: str, sealed: bytes) -> str:
+        """The id (as in ``data_key_ids(purpose)``) of the data key that sealed ``sealed``, read from the blob
+        itself (never from a cache of what was sealed); ``IntegrityViolation`` if the blob names no key."""
+
+
+@runtime_checkable
+class WrappingKeyObservable(Protocol):
+    """Optional test hook of a ``KeySession``: which key-encryption key wraps a purpose's data keys now."""
+
+    def wrapping_key_id(self, purpose: str) -> str:
+        """A non-secret fingerprint of the key-encryption key that wraps ``purpose``'s data keys as the keyring
+        stores them now: it changes exactly when that key changes (``rotate_kek(purpose)``, ``rotate_master``,
+        ``change_password``). It must not reveal the key (e.g. an HMAC under the key of a fixed label)."""
 
 
 @runtime_checkable

@@ -82,6 +82,19 @@ class VectorStore(Protocol):
 
 
 @runtime_checkable
+class SealingKeyHook(Protocol):
+    """Test hook of an open ``RecordStore`` or ``VectorStore``: which data key sealed a record. The suite checks
+    with it that ``rotate_data_key`` really moves new writes to a new key (AICO-DAR-008); a store without it
+    leaves that check "not implemented". Like every test hook it must tell the truth: it reads what is stored
+    now, not a note of what the store meant to do."""
+
+    def sealing_key_id(self, key: str) -> str | None:
+        """An opaque, stable id of the data key that protects the record (item) ``key`` as it is stored now;
+        ``None`` if there is no such record. Equal ids mean the same key. For an engine that encrypts whole
+        pages or files (SQLCipher, DuckDB) it is the key those pages are encrypted under."""
+
+
+@runtime_checkable
 class StoreCapability(Protocol):
     name: str  # "libsql", "duckdb", "rocksdb", "chroma"
     kind: Literal["records", "vectors"]

@@ -1,0 +1,31 @@
+"""How long the conformance suite's stateful tests run: the conformance profile decides, not each test.
+
+Every stateful test in the suite (hypothesis ``RuleBasedStateMachine`` over the contract) takes its settings
+from :func:`machine_settings`. The number of generated sequences comes from the conformance profile
+(``quick`` is the gate a developer runs before every push, ``full`` and ``release`` go deeper); each test
+chooses only how long one sequence is. The machines check their properties after *every* step, so a defect
+is found by the first sequence that passes through the event that breaks it, and a handful of sequences is
+enough for the quick gate.
+
+``AICO_HYPOTHESIS_PROFILE=nightly`` (or any profile registered with more examples) raises the count for
+long campaigns: the larger of the two wins.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+EXAMPLES = {"quick": 4, "full": 25, "release": 50}
+_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
+
+
+def machine_settings(profile: str, steps: int) -> settings:
+    """Settings for ``run_state_machine_as_test``: the profile's sequence count, ``steps`` per sequence."""
+    examples = EXAMPLES.get(profile, EXAMPLES["quick"])
+    requested = os.environ.get("AICO_HYPOTHESIS_PROFILE")
+    if requested == "nightly":
+        examples = max(examples, settings.get_profile(requested).max_examples)
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, suppress_health_check=_HEALTH,
+                    database=None)

@@ -1,0 +1,48 @@
+"""What the stateful lifecycle tests of keys and stores share: restarts, passphrases, and how long to run.
+
+A *restart* here is a new instance of the build: the target factory is loaded again, so nothing a capability
+object kept in memory (a cache of passwords, keys or verified records) survives into the next step. Only what
+the build wrote to disk carries over, exactly as after a process restart.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import pytest
+from hypothesis import settings
+
+from aico_secure.conform.plugin import target_spec
+from aico_secure.conform.stateful import machine_settings as conform_machine_settings
+from aico_secure.target import Target, load_target
+
+# Steps per generated sequence. How many sequences run comes from the conformance profile
+# (``aico_secure.conform.stateful``); only the length of each sequence is chosen here.
+STEPS = {"quick": 8, "full": 25, "release": 25}
+# Store steps open engines, rebuild files and restart the build: a shorter sequence keeps quick runs quick.
+STORE_STEPS = {"quick": 5, "full": 20, "release": 20}
+LOAD_TIMEOUT = 60.0
+
+
+def machine_settings(profile: str, steps: dict[str, int] | None = None) -> settings:
+    """Settings for ``run_state_machine_as_test``: sequence count from the conformance profile, length from here."""
+    steps = steps or STEPS
+    return conform_machine_settings(profile, steps.get(profile, steps["quick"]))
+
+
+def strong_passphrase() -> str:
+    """A random passphrase shaped like a real one (long, mixed), so no build refuses it as too weak."""
+    return f"Pw-{secrets.token_urlsafe(12)}-{secrets.token_urlsafe(12)}!7"
+
+
+def restarter(config: pytest.Config) -> Callable[[], Target]:
+    """A callable that loads a fresh instance of the build under test (see the module docstring)."""
+    spec = target_spec(config)
+    if not spec:
+        raise RuntimeError("no --aico-target: the lifecycle tests cannot restart the build")
+
+    def restart() -> Target:
+        return load_target(spec, timeout=LOAD_TIMEOUT)
+
+    return restart
