@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from aico_secure.conform.checks import snapshot
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, RejectedCredentials, Target
 from aico_secure.target.keys import SealingKeyObservable, WrappingKeyObservable
 
-from ._lifecycle import machine_settings, restarter, strong_passphrase
+from ._lifecycle import machine_settings, restarter, strong_passphrase, walk
 
 PURPOSES = ("libsql", "chroma", "duckdb", "rocksdb", "audit", "transport")
 purposes = st.sampled_from(PURPOSES)
@@ -424,11 +425,11 @@ def walk_every_event(machine: type[KeyLifecycle]) -> None:
     for purpose in PURPOSES:
         tag = purpose.encode()
         steps += [
-            lambda p=purpose, t=tag: m.seal(p, b"walk-first-" + t, b"sealed before any rotation"),
-            lambda p=purpose: m.rotate_data_key(p),
-            lambda p=purpose, t=tag: m.seal(p, b"walk-dek-" + t, b"sealed after a data-key rotation"),
-            lambda p=purpose: m.rotate_kek(p),
-            lambda p=purpose, t=tag: m.seal(p, b"walk-kek-" + t, b"sealed after a KEK rotation"),
+            partial(m.seal, purpose, b"walk-first-" + tag, b"sealed before any rotation"),
+            partial(m.rotate_data_key, purpose),
+            partial(m.seal, purpose, b"walk-dek-" + tag, b"sealed after a data-key rotation"),
+            partial(m.rotate_kek, purpose),
+            partial(m.seal, purpose, b"walk-kek-" + tag, b"sealed after a KEK rotation"),
         ]
     steps += [
         m.rotate_master, lambda: m.seal("libsql", b"walk-master", b"sealed after a master rotation"),
@@ -436,11 +437,4 @@ def walk_every_event(machine: type[KeyLifecycle]) -> None:
         m.close, lambda: m.failed_unlock(True), lambda: m.failed_unlock(False), m.unlock,
         m.restart, lambda: m.seal("rocksdb", b"walk-restart", b"sealed after a restart"),
     ]
-    try:
-        m.create()
-        m.property_holds()
-        for step in steps:
-            step()
-            m.property_holds()
-    finally:
-        m.teardown()
+    walk(m, steps)

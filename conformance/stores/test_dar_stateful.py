@@ -35,7 +35,7 @@ from aico_secure.conform.checks import find_leaks
 from aico_secure.target import CapabilityMissing, KeySession, RecordStore, StoreCapability, Target, VectorStore
 from aico_secure.target.stores import SealingKeyHook
 
-from ..keys._lifecycle import STORE_STEPS, machine_settings, restarter, strong_passphrase
+from ..keys._lifecycle import STORE_STEPS, machine_settings, restarter, strong_passphrase, walk
 from ._support import ALL_STORES, AT_REST, canary, open_store, vector
 
 slots = st.integers(min_value=0, max_value=5)  # few names, so overwrites and deletes of live records happen
@@ -311,11 +311,4 @@ def walk_every_event(machine: type[StoreLifecycle]) -> None:
         delete_oldest, m.compact, m.rotate_master, lambda: m.put(3, 16), m.change_password, lambda: m.put(0, 40),
         m.reopen, lambda: m.put(1, 8), delete_oldest, m.restart, lambda: m.put(2, 64), m.compact,
     ]
-    try:
-        m.create()
-        m.property_holds()
-        for step in steps:
-            step()
-            m.property_holds()
-    finally:
-        m.teardown()
+    walk(m, steps)
