@@ -101,7 +101,9 @@ class AuditLog:
         lock_fd = _lock(directory)
         codec = codec or SealedCodec(keys)
         try:
-            if not log_path(directory).exists():
+            # The log file is written before its first checkpoint, so a checkpoint without its log is a deleted
+            # log, not an unfinished one: resuming it refuses it instead of starting an empty log in its place.
+            if not any(path.exists() for path in (log_path(directory), checkpoint_path(directory))):
                 log = cls._create(directory, keys, codec, durable, clock, redactor, lock_fd, anchor)
             else:
                 log = cls._resume(directory, keys, codec, durable, clock, redactor, lock_fd, anchor)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aico_secure.inspector.model import InspectionResult
+from aico_secure.inspector.model import Finding, InspectionResult
 
 XDG_NAMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR")
 _TEMP_NAMES = ("TMPDIR", "TEMP", "TMP")
@@ -346,6 +346,10 @@ class WatchScan:
     result: InspectionResult
     files: list[Written]
 
+    def located(self) -> list[tuple[Written, Finding]]:
+        """Each finding with the file the build wrote it to, for checks that judge by where a secret is."""
+        return [(self.files[int(Path(f.path).name)], f) for f in self.result.findings]
+
     def findings(self) -> list[str]:
         """One line per finding, naming the file where the build wrote it (never the secret)."""
         lines = []
@@ -393,4 +397,32 @@ def loose_modes(watch: Watch) -> list[str]:
         mode = stat.S_IMODE(directory.stat().st_mode)
         if mode & 0o077:
             problems.append(f"directory {directory} ({watch.where(directory)}) has mode {oct(mode)}")
+    return problems
+
+
+def not_owner_only(paths: Iterable[Path], given: Path) -> list[str]:
+    """Files in ``paths`` that group or others may access, and the directories above them that may be: up to
+    and including ``given`` (the directory the test handed the build), or up to the suite's own directories
+    (already private); a file elsewhere has only its own directory checked."""
+    stops = {Path(os.path.realpath(r)) for r in (_REDIRECTION.roots if _REDIRECTION is not None else [])}
+    top = Path(os.path.realpath(given))
+    problems: list[str] = []
+    checked: set[Path] = set()
+    for raw in paths:
+        path = Path(os.path.realpath(raw))
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            problems.append(f"{path} has mode {oct(mode)}")
+        chain = [path.parent]
+        if top == path.parent or top in path.parents:
+            chain = [d for d in path.parents if d == top or top in d.parents]
+        elif any(s in path.parents for s in stops):
+            chain = [d for d in path.parents if not any(d == s or d in s.parents for s in stops)]
+        for directory in chain:
+            if directory in checked:
+                continue
+            checked.add(directory)
+            dmode = stat.S_IMODE(directory.stat().st_mode)
+            if dmode & 0o077:
+                problems.append(f"directory {directory} has mode {oct(dmode)}")
     return problems

@@ -30,6 +30,9 @@ class ConnectionLimits:
     max_connections: int = 256  # open sockets in total, TLS handshakes included
     max_per_address: int = 64  # open sockets from one IPv4 address / IPv6 /64
     tls_handshake_timeout: float = 5.0  # from accept to a completed TLS 1.3 handshake
+    # From the server's close (after a response that ends the connection, such as a 408) to the peer's TLS
+    # close_notify: a peer that never answers it would otherwise hold its slot for asyncio's default 30 s.
+    tls_shutdown_timeout: float = 2.0
     header_timeout: float = 10.0  # from waiting for a request to its complete head, not reset by trickled bytes
     idle_timeout: float = 5.0  # from waiting for a request to its first byte (after TLS or after a response)
     body_timeout: float = 10.0  # from a complete request head to its complete body
@@ -39,7 +42,8 @@ class ConnectionLimits:
     def __post_init__(self) -> None:
         if self.max_connections < 1 or not 1 <= self.max_per_address <= self.max_connections:
             raise GatewayError("connection caps must be at least 1, the per-address cap not above the total")
-        if min(self.tls_handshake_timeout, self.header_timeout, self.idle_timeout, self.body_timeout) <= 0:
+        if min(self.tls_handshake_timeout, self.tls_shutdown_timeout, self.header_timeout, self.idle_timeout,
+               self.body_timeout) <= 0:
             raise GatewayError("connection timeouts must be positive")
         if self.max_header_bytes < 1024 or self.max_in_flight < 1:
             raise GatewayError("max_header_bytes must be at least 1024 and max_in_flight at least 1")

@@ -78,7 +78,8 @@ class GuardedH11Protocol(H11Protocol):
                 return
             try:
                 secured = await self.loop.start_tls(raw, self, self.tls, server_side=True,  # type: ignore[arg-type]
-                                                    ssl_handshake_timeout=self.table.limits.tls_handshake_timeout)
+                                                    ssl_handshake_timeout=self.table.limits.tls_handshake_timeout,
+                                                    ssl_shutdown_timeout=self.table.limits.tls_shutdown_timeout)
             except Exception:  # noqa: BLE001 - any failed handshake (timeout, bad hello, reset) just closes the socket
                 self._abort()
                 self._closed()

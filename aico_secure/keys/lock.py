@@ -41,6 +41,10 @@ def lock_path(keyring_path: Path) -> Path:
 def keyring_lock(keyring_path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """Hold the update lock of ``keyring_path``; re-entrant within one thread."""
     where = os.path.abspath(lock_path(Path(keyring_path)))
+    # filelock creates a missing parent directory; a keyring whose directory has gone (moved, unmounted) must be
+    # refused, not answered with a new empty directory where it was.
+    if not os.path.isdir(os.path.dirname(where)):
+        raise KeyringNotFoundError(f"no keyring at {shown(keyring_path)} (its directory does not exist)")
     try:
         lock = filelock.FileLock(where, mode=0o600, is_singleton=True, fallback_to_soft=False)
         lock.acquire(timeout=timeout)

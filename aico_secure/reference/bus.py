@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from zmq.utils import z85
+
 from aico_secure.audit.events import AuditSink
+from aico_secure.sensitive import SecretBytes
 from aico_secure.target.bus import BusCredentials
 from aico_secure.transport.bus import Broker, BrokerConfig, CurveKeyPair
 from aico_secure.transport.errors import BusConfigError, UnknownComponentError
@@ -16,6 +19,7 @@ class ReferenceBusBroker:
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self._issued: dict[str, SecretBytes] = {}  # every component secret handed out, for secret_material()
 
     def __repr__(self) -> str:
         return f"ReferenceBusBroker({self.broker!r})"
@@ -40,6 +44,7 @@ class ReferenceBusBroker:
         return self.broker.bound_endpoints()
 
     def _credentials(self, component: str, pair: CurveKeyPair) -> BusCredentials:
+        self._issued[f"component {component} #{len(self._issued) + 1}"] = pair.secret
         return BusCredentials(component, pair.public, pair.secret, self.server_key)
 
     def enroll(self, component: str, *, publish: Collection[str] = (),
@@ -68,6 +73,22 @@ class ReferenceBusBroker:
 
     def stop(self) -> None:
         self.broker.stop()
+
+    # ---- test hook (``BusKeyFilesHook``) ---------------------------------------------------------------------
+    def secret_material(self) -> Mapping[str, bytes]:
+        """The server secret and every component secret issued through this object, Z85 and raw."""
+        found: dict[str, bytes] = {}
+        for name, secret in [("server", self.broker.server_keys.secret), *self._issued.items()]:
+            found[f"{name} (z85)"] = secret.reveal()
+            found[f"{name} (raw)"] = z85.decode(secret.reveal())
+        return found
+
+    def key_files(self) -> list[Path]:
+        """``broker.key_secret`` and ``components/<name>.key_secret`` (``aico_secure.transport.bus.keys``): the
+        only files the broker writes secret keys to; public ``.key`` files and the allowlist hold none."""
+        directory = self.broker.directory
+        return sorted(p for p in [directory / "broker.key_secret", *directory.glob("components/*.key_secret")]
+                      if p.is_file())
 
 
 class ReferenceBus:

@@ -16,6 +16,7 @@ from pathlib import Path
 from starlette.types import ASGIApp
 
 from aico_secure.audit.events import AuditSink
+from aico_secure.errors import AicoSecureError
 from aico_secure.gateway import tls_identity
 from aico_secure.gateway.app import create_app
 from aico_secure.gateway.client import GatewayClient
@@ -139,7 +140,11 @@ class ReferenceGateway:
         except GatewayStateError as exc:
             raise IntegrityViolation(str(exc)) from None
         if self._consent is not None:
-            runtime.consent = self._consent.open(session, directory / CONSENT_DIR, audit=audit, clock=clock)
+            try:
+                runtime.consent = self._consent.open(session, directory / CONSENT_DIR, audit=audit, clock=clock)
+            except AicoSecureError as exc:  # its store cannot be opened (e.g. a file there cannot be read)
+                raise IntegrityViolation(f"the gateway's consent state cannot be opened ({type(exc).__name__})") \
+                    from None
         try:
             server = self.server(self.app(runtime), self.ssl_context(tls))
             server.start()
@@ -147,4 +152,10 @@ class ReferenceGateway:
             if runtime.consent is not None:
                 runtime.consent.close()
             raise
-        return self.running_class(runtime, server, tls, directory, runtime.consent)
+        try:
+            return self.running_class(runtime, server, tls, directory, runtime.consent)
+        except OSError as exc:  # the CA file cannot be written (something else stands where it goes)
+            server.stop()
+            if runtime.consent is not None:
+                runtime.consent.close()
+            raise IntegrityViolation(f"cannot write the gateway's {CA_FILE} ({type(exc).__name__})") from None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from aico_secure import envelope
@@ -25,6 +26,18 @@ from aico_secure.target.keys import KdfReport
 
 SEAL_STORE = "application"
 _KEK_FINGERPRINT_LABEL = b"aico-secure/test-hook/kek-fingerprint/v1"
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A change the keyring refuses (wrong password; keyring missing, damaged, changed by another process or
+    busy) surfaces as the contract's refusal, so a caller can tell it from a bug."""
+    try:
+        yield
+    except WrongPasswordError as exc:
+        raise RejectedCredentials(str(exc)) from None
+    except AicoSecureError as exc:
+        raise IntegrityViolation(str(exc)) from None
 
 
 class ReferenceKeySession:
@@ -75,22 +88,20 @@ class ReferenceKeySession:
         return hmac.new(kek.secret.reveal(), _KEK_FINGERPRINT_LABEL, hashlib.sha256).digest()[:8].hex()
 
     def rotate_data_key(self, purpose: str) -> None:
-        self.keyring.rotate_dek(purpose)
+        with _refusals():
+            self.keyring.rotate_dek(purpose)
 
     def rotate_kek(self, purpose: str) -> None:
-        self.keyring.rotate_kek(purpose)
+        with _refusals():
+            self.keyring.rotate_kek(purpose)
 
     def rotate_master(self, password: str) -> None:
-        try:
+        with _refusals():
             self.keyring.rotate_master(password)
-        except WrongPasswordError as exc:
-            raise RejectedCredentials(str(exc)) from None
 
     def change_password(self, old_password: str, new_password: str) -> None:
-        try:
+        with _refusals():
             self.keyring.change_password(old_password, new_password)
-        except WrongPasswordError as exc:
-            raise RejectedCredentials(str(exc)) from None
 
     def secret_material(self) -> Mapping[str, bytes]:
         material = {"master": self.keyring._master.reveal()}

@@ -81,6 +81,12 @@ class ReferenceSyncDevice:
     def close(self) -> None:
         self.device.close()
 
+    def key_files(self) -> list[Path]:
+        """Test hook (``SyncKeyFilesHook``): ``tls/device.key``, the one file ``SyncDevice`` writes its key to
+        (``write_identity``); the certificate and the peer CA beside it are public."""
+        path = self.device.directory / "tls" / "device.key"
+        return [path] if path.is_file() else []
+
 
 class ReferenceTls:
     """Opens reference sync devices."""
@@ -93,4 +99,8 @@ class ReferenceTls:
             ident = Identity(identity.cert_pem, identity.key_pem, spki_sha256(identity.cert_pem))
         except CertificateError as exc:
             raise ValueError(str(exc)) from None
-        return ReferenceSyncDevice(self.device_class(directory, SessionSealer(session), ident, peer_ca_pem, audit))
+        try:
+            device = self.device_class(directory, SessionSealer(session), ident, peer_ca_pem, audit)
+        except SyncError as exc:  # its record file is damaged
+            raise IntegrityViolation(str(exc)) from None
+        return ReferenceSyncDevice(device)

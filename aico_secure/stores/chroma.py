@@ -77,7 +77,7 @@ _CHECK_MESSAGE = b"aico-secure chroma index key check"
 _FIELD = struct.Struct(">I")
 _UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DAMAGE = ("malformed", "not a database", "corrupt", "hnsw", "pickle", "deserial", "failed to load", "checksum",
-           "no such table", "error loading", "unexpected eof", "invalid")
+           "no such table", "error loading", "unexpected eof", "invalid", "failed to pull logs")
 
 
 
@@ -570,7 +570,9 @@ def _probe_sqlite(directory: Path, keyring: UnlockedKeyring, beta: float) -> Non
             tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"collections", "collection_metadata", "segments", "embeddings_queue"} <= tables:
                 raise StoreIntegrityError(f"chroma store {directory}: {SQLITE_FILE} is not a chroma database")
-            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            # integrity_check, not quick_check: only it compares every index with its table, and a flipped byte
+            # in an index makes rows silently vanish from lookups by id.
+            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise StoreIntegrityError(f"chroma store {directory}: {SQLITE_FILE} fails its integrity check")
             rows = db.execute("SELECT c.name, m.key, m.str_value, m.int_value, m.bool_value FROM collections c "
                               "JOIN collection_metadata m ON m.collection_id = c.id").fetchall()

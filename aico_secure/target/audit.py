@@ -15,8 +15,9 @@ What the suite checks through it:
 * **AICO-AUD-004** sealed at rest: text recorded in events is not readable in the log directory.
 * **AICO-ANO-001..003** alerts for repeated authentication failures and unusual access (volume, category,
   time of day), driven by scripted event sequences on an injected clock; each alert is itself in the log. A
-  pattern that returns after a quiet period raises a new alert (not one alert per source for ever); access
-  volume counts an actor's accesses to every category together.
+  pattern that returns after a quiet period raises a new alert (not one alert per source for ever), and one
+  that goes on is reported about once per window per source, not once per event; access volume counts an
+  actor's accesses to every category together.
 
 Event vocabulary the suite relies on (``aico_secure.audit.events.AuditEvent``): key operations made through
 ``trail.session`` are category ``key`` (``rotate_data_key``, ``rotate_kek``, ``rotate_master``,

@@ -20,11 +20,16 @@ Wire protocol a build must speak (plain ZeroMQ, ZMTP 3.x):
 
 Refusals the suite expects: ``ValueError`` for a malformed component name or grant, ``KeyError`` for rotating or
 revoking a component that was never enrolled.
+
+Key files (optional hook ``BusKeyFilesHook``): a broker that offers it lets the suite check that every file
+holding a bus secret key is owner-only and that no bus secret key is in any *other* file the build writes,
+anywhere (``$HOME``, ``$TMPDIR``, ``XDG_*`` included). A broker without it has those checks reported "not
+implemented", which fails the run like any missing capability.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -92,3 +97,28 @@ class BusCapability(Protocol):
     def start(self, directory: Path, *, audit: AuditSink | None = None) -> BusBroker:
         """Start a broker that keeps its state (its key pair, the allowlist, component key files) in the empty
         ``directory``, listening on loopback or IPC only. Secret key files must be mode 0600."""
+
+
+@runtime_checkable
+class BusKeyFilesHook(Protocol):
+    """Optional test hook of a ``BusBroker``: the secret keys it holds and the files it keeps them in.
+
+    Why the suite needs it: a broker secret key in a stray file (a "backup", a cache, a debug dump) lets anyone who
+    reads that file be the broker (AICO-BUS-003), a component secret key lets them be that component
+    (AICO-BUS-002). The suite can only tell a stray copy from the proper key file if the build says which files
+    are its key files, and can only search for keys it knows. Like every test hook it must tell the truth: it
+    reports what the broker holds and wrote, never a note of what it meant to do.
+    """
+
+    def secret_material(self) -> Mapping[str, bytes]:
+        """Every CURVE secret key this broker object holds or generated: its own server secret key (the one that
+        belongs to ``server_key``) and each component secret key it issued through ``enroll``/``rotate``,
+        including keys rotated out since. Names are free; each value is the key as Z85 text (40 characters) or
+        as the raw 32 bytes. The suite searches files for them in every encoding; it never writes them."""
+
+    def key_files(self) -> list[Path]:
+        """Every file that holds secret key material of this broker now (its own secret key, component secret
+        keys), wherever it is; files with public keys only need not be listed. Each must be owner-only (no
+        group or other permission bits, e.g. mode 0600) in directories that are owner-only too (e.g. 0700),
+        from the file up to the ``directory`` given to ``start``. A bus secret key found in any file written
+        that is not listed here (nor an earlier version of one that was) is a finding."""

@@ -17,7 +17,8 @@ What the suite checks through it (AICO-GW-001..005):
   and vice versa; tokens expire by ``clock`` (each type at its own lifetime: refused from the exact instant
   ``issued + ttl``, accepted one tick before); a refresh token works once; a token of another gateway (same
   keys, other directory) is refused; logout and refresh-token rotation revoke, and the revocation holds after
-  ``stop`` and a new ``start`` on the same directory.
+  ``stop`` and a new ``start`` on the same directory. A restart changes no token's standing: a token that was
+  live before it (not expired, revoked or spent) still works after it, every other one is still refused.
 * **GW-003** after ``policy.identity_failure_threshold`` wrong proofs for one identity, or
   ``policy.address_failure_threshold`` from one client address (across identities), further attempts are
   refused with 429 and ``Retry-After`` *before* any proof is checked: ``verification_count`` does not move. Each
@@ -32,7 +33,14 @@ What the suite checks through it (AICO-GW-001..005):
   JSON error that names the problem without echoing the value; the server stays up. A request head of
   ``policy.max_header_bytes`` is served and one byte more is refused (431 or closed) at each step of the login
   protocol; a 1 MiB request head is refused (4xx or closed), and hundreds of idle or half-sent connections
-  from 127.0.0.1 do not stop a legitimate request from being served.
+  from 127.0.0.1 do not stop a legitimate request from being served; neither do hundreds of requests whose
+  body stalls half-sent (each holds its slot only for a bounded time: a legitimate request is served within
+  ``STALLED_BODY_BOUND_SECONDS``). ``PUT /v1/data`` accepts a ``value`` of ``policy.max_value_chars``
+  characters and refuses one more with a 4xx.
+* **Damaged state** (GW-002, GW-003): a ``start`` on a directory whose state is damaged (a flipped byte, a
+  truncated file, a file that cannot be read) either raises ``IntegrityViolation`` or starts with that state
+  intact: it never starts with revocations, failure counts or locks forgotten, and never fails with another
+  exception.
 * **GW-005** TLS 1.3 only (a TLS 1.2 client fails the handshake, cleartext HTTP gets no answer); secure
   default headers on every response, the HTTP layer's answers to malformed requests included; no wildcard or
   reflected CORS origin with credentials; CORS allows exactly the origins ``policy.cors_origins`` declares (the
@@ -51,6 +59,9 @@ from aico_secure.target.keys import KeySession
 
 Clock = Callable[[], float]  # seconds since the Unix epoch, like time.time
 
+# A request whose body stalls must give up its connection and request slot within this many seconds (GW-004).
+STALLED_BODY_BOUND_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class GatewayPolicy:
@@ -67,6 +78,9 @@ class GatewayPolicy:
     # Largest request head (request line, headers and the blank line ending them) accepted; one byte more is
     # refused with 431 or the connection closed, on every route. ``None`` (undeclared) fails AICO-GW-004.
     max_header_bytes: int | None = None
+    # Longest ``value`` (in characters) ``PUT /v1/data/{category}/{key}`` accepts; one more is refused with a 4xx.
+    # docs/gateway.md fixes it at 16 KiB; a build whose API differs declares its own.
+    max_value_chars: int = 16 * 1024
 
 
 @runtime_checkable

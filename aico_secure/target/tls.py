@@ -13,6 +13,14 @@ peers it must accept, and then
   layer too.
 
 Only the record *values* are confidential in transit; record keys are identifiers and may be visible.
+
+Trust: a peer's ``ca_pem`` (and, for the sync server, ``peer_ca_pem``) is the only trust anchor; the suite runs
+devices with ``SSL_CERT_FILE``/``SSL_CERT_DIR`` pointing at a CA it controls to check that the platform's default
+store is never consulted.
+
+Key files (optional hook ``SyncKeyFilesHook``): a device that offers it lets the suite check that every file
+holding its private key is owner-only and that the key is in no *other* file the build writes, anywhere. A
+device without it has those checks reported "not implemented", which fails the run.
 """
 
 from __future__ import annotations
@@ -83,3 +91,21 @@ class TlsCapability(Protocol):
         """Open (creating if needed) a device in the empty ``directory``. ``session`` holds the user's keys,
         shared by all of the user's devices; records are sealed with it. ``peer_ca_pem`` is the CA whose
         client certificates the device's server accepts. Private key files it writes must be mode 0600."""
+
+
+@runtime_checkable
+class SyncKeyFilesHook(Protocol):
+    """Optional test hook of a ``SyncDevice``: the files that hold its private key.
+
+    Why: the device's private key is what its peers pin and what authenticates it as a client (AICO-TLS-002,
+    AICO-TLS-004); a copy in a stray file (a temp file some API wanted a path for, a cache) lets anyone who reads
+    it be this device. The suite knows the key (it issued ``TlsIdentity.key_pem``); it needs the build to say
+    which files are meant to hold it. Like every test hook it must tell the truth.
+    """
+
+    def key_files(self) -> list[Path]:
+        """Every file that holds this device's private key now, in any form (PEM, DER, wrapped), wherever it is;
+        ``[]`` if the device keeps it in memory only. Each must be owner-only (no group or other permission
+        bits, e.g. mode 0600) in directories that are owner-only too (e.g. 0700), from the file up to the
+        ``directory`` given to ``open_device``. The key found in any file written that is not listed here (nor
+        an earlier version of one that was) is a finding."""

@@ -60,6 +60,7 @@ class SyncDevice:
     ``tls/`` (device certificate, its key with mode 0600, and the peer CA)."""
 
     server_class: type[SyncServer] = SyncServer
+    record_file_class: type[RecordFile] = RecordFile
 
     def __init__(self, directory: Path, sealer: Sealer, identity: Identity, peer_ca_pem: bytes,
                  audit: AuditSink | None = None) -> None:
@@ -67,7 +68,7 @@ class SyncDevice:
         self.directory = directory
         self._sealer = sealer
         self._audit = audit
-        self._records = RecordFile(directory)
+        self._records = self.record_file_class(directory)
         self._cert, self._key = write_identity(identity, directory / "tls", "device")
         self._peer_ca = directory / "tls" / "peer-ca.crt"
         self._peer_ca.write_bytes(peer_ca_pem)
