@@ -10,6 +10,7 @@ from zmq.utils import z85
 from aico_secure.audit.events import AuditSink
 from aico_secure.sensitive import SecretBytes
 from aico_secure.target.bus import BusCredentials
+from aico_secure.target.errors import IntegrityViolation
 from aico_secure.transport.bus import Broker, BrokerConfig, CurveKeyPair
 from aico_secure.transport.errors import BusConfigError, UnknownComponentError
 
@@ -101,4 +102,7 @@ class ReferenceBus:
         return BrokerConfig(directory)
 
     def start(self, directory: Path, *, audit: AuditSink | None = None) -> ReferenceBusBroker:
-        return ReferenceBusBroker(self.broker_class.start(self.config(directory), audit))
+        try:
+            return ReferenceBusBroker(self.broker_class.start(self.config(directory), audit))
+        except BusConfigError as exc:  # e.g. a key file in the directory that others can read
+            raise IntegrityViolation(str(exc)) from None

@@ -8,6 +8,7 @@ Each kind of change is its own test: each reaches the files by its own path (a l
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,5 +45,42 @@ def test_change_to_a_vanished_keyring_is_refused_and_recreates_nothing(
     session = keys.unlock(keydir, password)
     try:
         assert session.open("libsql", b"r1", sealed) == b"written before the keyring went away"
+    finally:
+        session.close()
+
+
+@pytest.mark.requirement("AICO-KM-009")
+def test_change_with_a_side_file_blocked_is_refused_or_done(keys: KeysCapability, key_session: KeySession,
+                                                            tmp_path: Path, password: str,
+                                                            evidence: Callable[[str, object], None]) -> None:
+    """The files a build keeps beside its keyring (locks, journals, backups) can be in the way too: one replaced
+    by a directory (a restore gone wrong, another program's mkdir) makes a change either succeed or be refused
+    with the contract's error, and the keyring opens as before afterwards."""
+    keydir = tmp_path / "keys"
+    key_session.rotate_data_key("libsql")  # whatever side files a change makes exist from here on
+    sealed = key_session.seal("libsql", b"r1", b"written before the side file was blocked")
+    listed = {Path(p).resolve() for p in keys.keyring_files(keydir)}
+    side = sorted(p for p in keydir.iterdir() if p.is_file() and p.resolve() not in listed)
+    evidence("side files blocked", [p.name for p in side])
+    untyped: list[str] = []
+    for path in side:
+        kept = path.read_bytes()
+        path.unlink()
+        path.mkdir()
+        try:
+            key_session.rotate_data_key("libsql")
+        except IntegrityViolation:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the finding is exactly an error outside the contract
+            untyped.append(f"{path.name}: {type(exc).__name__}")
+        finally:
+            path.rmdir()
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as restored:
+                restored.write(kept)
+    key_session.close()
+    assert not untyped, f"a change with a side file blocked escaped the contract's errors: {untyped}"
+    session = keys.unlock(keydir, password)
+    try:
+        assert session.open("libsql", b"r1", sealed) == b"written before the side file was blocked"
     finally:
         session.close()

@@ -70,15 +70,19 @@ def _zstd_frames(data: bytes) -> int:
     return count
 
 
-@pytest.mark.parametrize(("encrypt_db", "encrypt_temp"), [(True, True), (True, False), (False, False)],
+@pytest.mark.parametrize(("encrypt_db", "encrypt_temp"), [(True, None), (True, False), (False, False)],
                          ids=["reference", "control-temp-encryption-off", "control-plaintext-db"])
 def test_spill_files_are_encrypted(keyring: UnlockedKeyring, tmp_path: Path, encrypt_db: bool,
-                                   encrypt_temp: bool) -> None:
-    """The reference settings leave nothing readable in spill files; the two controls show the check can see
-    plaintext spills (raw canaries) and compressed-but-unencrypted ones (decodable zstd frames)."""
+                                   encrypt_temp: bool | None) -> None:
+    """The reference settings (``connect``'s defaults, as the store calls it) leave nothing readable in spill
+    files; the two controls show the check can see plaintext spills (raw canaries) and compressed-but-unencrypted
+    ones (decodable zstd frames)."""
     temp = tmp_path / TEMP_DIR
     temp.mkdir()
-    conn = connect(temp, memory_limit="40MB", encrypt_temp=encrypt_temp)
+    if encrypt_temp is None:
+        conn = connect(temp, memory_limit="40MB")
+    else:
+        conn = connect(temp, memory_limit="40MB", encrypt_temp=encrypt_temp)
     conn.execute("SET threads = 1")
     attach(conn, tmp_path / "spill.duckdb", "s", keyring.active_data_key("duckdb") if encrypt_db else None)
     with _TempWatcher(temp) as watcher:
@@ -89,7 +93,7 @@ def test_spill_files_are_encrypted(keyring: UnlockedKeyring, tmp_path: Path, enc
     canaries = sum(data.count(CANARY) for data in watcher.seen.values())
     frames = sum(_zstd_frames(data) for data in watcher.seen.values())
     print(f"spilled {spilled} bytes: {canaries} raw canaries, {frames} readable zstd frames")
-    if encrypt_db and encrypt_temp:
+    if encrypt_db and encrypt_temp is not False:
         assert canaries == 0 and frames == 0
     elif encrypt_db:
         assert frames > 0, "control: with temp_file_encryption off, spilled buffers are readable zstd frames"

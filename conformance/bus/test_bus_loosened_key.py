@@ -1,0 +1,51 @@
+"""A broker does not go on using a secret key that others can read (AICO-BUS-003).
+
+The broker keeps its key pair in its directory, owner-only, and loads it again when it restarts there. If
+something loosened a key file's mode in between (a backup restored with the wrong umask, a careless chmod),
+whoever can read it can now be the broker or one of its components. A restarted broker must either refuse to
+start on it (the contract's ``ValueError`` or a typed error) or make it owner-only again before it serves; it
+must not carry on as if nothing happened.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from aico_secure.probes.bus import RecordingSink
+from aico_secure.target import CapabilityMissing, ContractError
+from aico_secure.target.bus import BusCapability, BusKeyFilesHook
+
+
+@pytest.mark.requirement("AICO-BUS-003")
+@pytest.mark.parametrize("loosened", [0o644, 0o640, 0o604], ids=["0644", "0640", "0604"])
+def test_bus_restart_on_a_loosened_key_file_refuses_or_repairs(bus: BusCapability, tmp_path: Path,
+                                                               loosened: int) -> None:
+    directory = tmp_path / "bus"
+    directory.mkdir(mode=0o700)
+    broker = bus.start(directory, audit=RecordingSink())
+    try:
+        if not isinstance(broker, BusKeyFilesHook):
+            raise CapabilityMissing("the broker offers no key_files() test hook (BusKeyFilesHook)")
+        broker.enroll("keyholder", publish=["probe."])
+        files = [Path(p) for p in broker.key_files()]
+    finally:
+        broker.stop()
+    assert files, "the broker declares no key file"
+    for path in files:
+        os.chmod(path, loosened)
+    try:
+        again = bus.start(directory, audit=RecordingSink())
+    except (ValueError, ContractError):
+        return  # refused: the loosened key is not used
+    try:
+        still_open = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in files
+                      if p.exists() and stat.S_IMODE(p.stat().st_mode) & 0o077}
+        assert not still_open, (
+            f"a broker restarted on key files made {oct(loosened)} serves with them still readable by others: "
+            f"{still_open}")
+    finally:
+        again.stop()
