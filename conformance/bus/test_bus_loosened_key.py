@@ -49,3 +49,42 @@ def test_bus_restart_on_a_loosened_key_file_refuses_or_repairs(bus: BusCapabilit
             f"{still_open}")
     finally:
         again.stop()
+
+
+@pytest.mark.requirement("AICO-BUS-003")
+def test_bus_restart_on_a_damaged_key_file_refuses_or_keeps_its_identity(bus: BusCapability, tmp_path: Path) -> None:
+    """A key file damaged between runs (one character of it changed) must not leave a broker running on a key
+    it cannot use or quietly turned into another one: it refuses to start (the contract's ``ValueError`` or a
+    typed error), or it starts with the same server key as before."""
+    directory = tmp_path / "bus"
+    directory.mkdir(mode=0o700)
+    broker = bus.start(directory, audit=RecordingSink())
+    try:
+        if not isinstance(broker, BusKeyFilesHook):
+            raise CapabilityMissing("the broker offers no key_files() test hook (BusKeyFilesHook)")
+        server_key = broker.server_key
+        files = [Path(p) for p in broker.key_files()]
+    finally:
+        broker.stop()
+    assert files, "the broker declares no key file"
+    refused, started = [], []
+    for path in files:
+        original = path.read_bytes()
+        # several places, so that wherever a format keeps its public and its secret part, both get hit
+        for at in sorted({len(original) // 2, len(original) * 3 // 4, len(original) * 9 // 10, len(original) - 8}):
+            damaged = original[:at] + b"~" + original[at + 1:]  # "~" is in no key encoding (Z85, base64, hex)
+            path.write_bytes(damaged)
+            try:
+                again = bus.start(directory, audit=RecordingSink())
+            except (ValueError, ContractError):
+                refused.append(f"{path.name}@{at}")
+            else:
+                try:
+                    assert again.server_key == server_key, (
+                        f"a broker restarted on {path.name} damaged at byte {at} came up with another server key")
+                    started.append(f"{path.name}@{at}")
+                finally:
+                    again.stop()
+            finally:
+                path.write_bytes(original)
+    assert refused or started, "positive control: no key file was damaged"

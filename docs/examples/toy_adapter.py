@@ -28,6 +28,13 @@ from aico_secure.target import IntegrityViolation, KdfReport, RejectedCredential
 PARAMS = {"production": (3, 64 * 1024, 4), "test": (1, 1024, 1)}
 
 
+def _new_password(password: str) -> str:
+    """An empty password would make the master key depend on the salt alone, which sits beside the keyring."""
+    if not password:
+        raise ValueError("a password must not be empty")
+    return password
+
+
 def _kdf(password: str, salt: bytes, profile: str) -> bytes:
     t, m, p = PARAMS[profile]
     return hash_secret_raw(password.encode(), salt, t, m, p, 32, Type.ID)
@@ -46,7 +53,7 @@ class ToyKeyring:
     @classmethod
     def create(cls, path: Path, password: str, profile: str) -> ToyKeyring:
         salt = os.urandom(16)
-        master = _kdf(password, salt, profile)
+        master = _kdf(_new_password(password), salt, profile)
         body = {"salt": salt.hex(), "profile": profile, "verifier": _sub(master, "verify").hex(), "keys": {}}
         ring = cls(path, body, master)
         ring.save()
@@ -75,12 +82,15 @@ class ToyKeyring:
 
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(self._text())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(self._text())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:  # the directory went away, the disk is full: a refusal, not a crash
+            raise IntegrityViolation(f"cannot write the keyring: {exc.strerror or exc}") from None
 
     def _kek(self, purpose: str) -> AESGCM:
         return AESGCM(_sub(self.master, f"kek/{purpose}"))
@@ -100,7 +110,7 @@ class ToyKeyring:
     def rekey(self, password: str) -> None:
         plain = {p: self.keys(p) for p in list(self.body["keys"])}
         salt = os.urandom(16)
-        self.master = _kdf(password, salt, self.body["profile"])
+        self.master = _kdf(_new_password(password), salt, self.body["profile"])
         self.body.update(salt=salt.hex(), verifier=_sub(self.master, "verify").hex())
         for purpose, keys in plain.items():
             self.body["keys"][purpose] = []
