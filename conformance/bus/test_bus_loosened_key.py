@@ -20,21 +20,27 @@ from aico_secure.target import CapabilityMissing, ContractError
 from aico_secure.target.bus import BusCapability, BusKeyFilesHook
 
 
-@pytest.mark.requirement("AICO-BUS-003")
-@pytest.mark.parametrize("loosened", [0o644, 0o640, 0o604], ids=["0644", "0640", "0604"])
-def test_bus_restart_on_a_loosened_key_file_refuses_or_repairs(bus: BusCapability, tmp_path: Path,
-                                                               loosened: int) -> None:
-    directory = tmp_path / "bus"
+def stopped_broker(bus: BusCapability, directory: Path) -> tuple[bytes, list[Path]]:
+    """Run a broker on ``directory`` through an enrollment and stop it: its server key and declared key files."""
     directory.mkdir(mode=0o700)
     broker = bus.start(directory, audit=RecordingSink())
     try:
         if not isinstance(broker, BusKeyFilesHook):
             raise CapabilityMissing("the broker offers no key_files() test hook (BusKeyFilesHook)")
         broker.enroll("keyholder", publish=["probe."])
-        files = [Path(p) for p in broker.key_files()]
+        server_key, files = broker.server_key, [Path(p) for p in broker.key_files()]
     finally:
         broker.stop()
     assert files, "the broker declares no key file"
+    return server_key, files
+
+
+@pytest.mark.requirement("AICO-BUS-003")
+@pytest.mark.parametrize("loosened", [0o644, 0o640, 0o604], ids=["0644", "0640", "0604"])
+def test_bus_restart_on_a_loosened_key_file_refuses_or_repairs(bus: BusCapability, tmp_path: Path,
+                                                               loosened: int) -> None:
+    directory = tmp_path / "bus"
+    _server_key, files = stopped_broker(bus, directory)
     for path in files:
         os.chmod(path, loosened)
     try:
@@ -57,16 +63,7 @@ def test_bus_restart_on_a_damaged_key_file_refuses_or_keeps_its_identity(bus: Bu
     it cannot use or quietly turned into another one: it refuses to start (the contract's ``ValueError`` or a
     typed error), or it starts with the same server key as before."""
     directory = tmp_path / "bus"
-    directory.mkdir(mode=0o700)
-    broker = bus.start(directory, audit=RecordingSink())
-    try:
-        if not isinstance(broker, BusKeyFilesHook):
-            raise CapabilityMissing("the broker offers no key_files() test hook (BusKeyFilesHook)")
-        server_key = broker.server_key
-        files = [Path(p) for p in broker.key_files()]
-    finally:
-        broker.stop()
-    assert files, "the broker declares no key file"
+    server_key, files = stopped_broker(bus, directory)
     refused, started = [], []
     for path in files:
         original = path.read_bytes()
