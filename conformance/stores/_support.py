@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import random
 import secrets
+import shutil
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aico_secure.conform.checks import snapshot
 from aico_secure.inspector import inspect_tree
 from aico_secure.inspector.encodings import text_forms
-from aico_secure.target import KeySession, RecordStore, StoreCapability, VectorStore
+from aico_secure.target import IntegrityViolation, KeySession, RecordStore, StoreCapability, VectorStore
 
 RECORD_STORES = ("libsql", "duckdb", "rocksdb")
 VECTOR_STORES = ("chroma",)
@@ -149,3 +150,43 @@ def data_files(directory: Path) -> list[Path]:
 
 def digest(directory: Path) -> str:
     return hashlib.sha256(repr(sorted(snapshot(directory).items())).encode()).hexdigest()
+
+
+def refused_or_exact(store: StoreCapability, session: KeySession, directory: Path, workload: Workload) -> str:
+    """"refused" (``IntegrityViolation`` on open or on a read) or "intact"; data read back wrong fails the test."""
+    try:
+        opened = open_store(store, session, directory)
+    except IntegrityViolation:
+        return "refused"
+    try:
+        wrong = mismatches(opened, workload)
+    except IntegrityViolation:
+        return "refused"
+    finally:
+        opened.close()
+    assert not wrong, f"damaged data was read back silently wrong: {wrong[:3]}"
+    return "intact"
+
+
+def damage_trial(store: StoreCapability, session: KeySession, pristine: Path, trial_dir: Path, relative: Path,
+                 damage: Callable[[Path], None], workload: Workload, label: str) -> str:
+    """Damage one file of a fresh copy of ``pristine`` (the pristine store is never opened again) and open it:
+    "refused", and then with the file put back nothing is lost, or "intact", everything read back exactly."""
+    shutil.copytree(pristine, trial_dir)
+    target = trial_dir / relative
+    original = target.read_bytes()
+    damage(target)
+    try:
+        outcome = refused_or_exact(store, session, trial_dir, workload)
+    except AssertionError as exc:
+        raise AssertionError(f"{label} of {relative}: {exc}") from None
+    if outcome == "refused":
+        target.write_bytes(original)
+        reopened = open_store(store, session, trial_dir)
+        try:
+            lost = mismatches(reopened, workload)
+        finally:
+            reopened.close()
+        assert not lost, f"after refusing {label} of {relative} data was lost: {lost[:3]}"
+    shutil.rmtree(trial_dir)
+    return outcome

@@ -9,7 +9,6 @@ a refusal the damaged file is put back and everything must read again: the refus
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from aico_secure.conform.checks import snapshot
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, StoreCapability, Target
 
-from ._support import ALL_STORES, Workload, data_files, mismatches, open_store, write
+from ._support import ALL_STORES, Workload, damage_trial, data_files, mismatches, open_store, write
 from .conftest import per_store
 
 Damage = Callable[[Path, bytes], None]
@@ -49,22 +48,6 @@ def _foreign(path: Path, foreign: bytes) -> None:
 
 DAMAGES: dict[str, Damage] = {"flip-spread": _flip_spread, "truncate-half": _truncate,
                               "other-store-file": _foreign, "flip-middle": _flip_middle}
-
-
-def _attempt(store: StoreCapability, session: KeySession, directory: Path, workload: Workload) -> str:
-    """"refused" or "intact"; anything else is raised as a test failure."""
-    try:
-        opened = open_store(store, session, directory)
-    except IntegrityViolation:
-        return "refused"
-    try:
-        wrong = mismatches(opened, workload)
-    except IntegrityViolation:
-        return "refused"
-    finally:
-        opened.close()
-    assert not wrong, f"damaged data was read back silently wrong: {wrong[:3]}"
-    return "intact"
 
 
 def _other_store_file(aico_target: Target, store_name: str, session: KeySession, tmp_path: Path) -> bytes:
@@ -128,25 +111,9 @@ def test_damaged_files_are_refused_or_read_exactly(aico_target: Target, aico_pro
         trials = [(path, kind) for path in files for kind in kinds]
     outcomes: dict[str, int] = {"refused": 0, "intact": 0}
     for number, (relative, kind) in enumerate(trials):
-        trial_dir = tmp_path / f"trial-{number}"
-        shutil.copytree(store_dir, trial_dir)  # the pristine copy is never opened again
-        target = trial_dir / relative
-        original = target.read_bytes()
-        DAMAGES[kind](target, foreign)
-        try:
-            outcome = _attempt(store, key_session, trial_dir, workload)
-        except AssertionError as exc:
-            raise AssertionError(f"{kind} of {relative}: {exc}") from None
+        outcome = damage_trial(store, key_session, store_dir, tmp_path / f"trial-{number}", relative,
+                               lambda path, damage=DAMAGES[kind]: damage(path, foreign), workload, kind)
         outcomes[outcome] += 1
-        if outcome == "refused":
-            target.write_bytes(original)
-            reopened = open_store(store, key_session, trial_dir)
-            try:
-                lost = mismatches(reopened, workload)
-            finally:
-                reopened.close()
-            assert not lost, f"after refusing {kind} of {relative} data was lost: {lost[:3]}"
-        shutil.rmtree(trial_dir)
     evidence("files damaged", len(files))
     evidence("trials", len(trials))
     evidence("refused", outcomes["refused"])

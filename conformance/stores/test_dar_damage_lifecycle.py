@@ -35,7 +35,6 @@ import numpy as np
 import pytest
 
 from aico_secure.target import (
-    IntegrityViolation,
     KeysCapability,
     KeySession,
     RecordStore,
@@ -45,7 +44,7 @@ from aico_secure.target import (
 )
 
 from ..keys._lifecycle import restarter, strong_passphrase
-from ._support import Workload, data_files, mismatches, open_store, write
+from ._support import Workload, damage_trial, data_files, mismatches, open_store, write
 from .conftest import per_store
 
 POINTS = ("written", "closed", "restart", "rotated", "compacted")
@@ -128,48 +127,17 @@ def plan(image: Image, profile: str) -> list[Trial]:
     return trials
 
 
-def _attempt(store: StoreCapability, session: KeySession, image: Image, directory: Path) -> str:
-    """"refused" or "intact"; silently wrong data fails the test."""
-    try:
-        opened = open_store(store, session, directory)
-    except IntegrityViolation:
-        return "refused"
-    try:
-        wrong = mismatches(opened, image.workload)
-    except IntegrityViolation:
-        return "refused"
-    finally:
-        opened.close()
-    assert not wrong, f"damaged data was read back silently wrong: {wrong[:3]}"
-    return "intact"
-
-
 def damage_is_refused_or_read_exactly(image: Image, trials: list[Trial], scratch: Path) -> dict[str, int]:
     """The property: each damage is refused (``IntegrityViolation``) or everything reads back exactly, and a
     refusal loses nothing once the damaged file is put back."""
     assert trials, "the store left no file to damage: nothing was checked"
     outcomes = {"refused": 0, "intact": 0}
     for number, trial in enumerate(trials):
-        copy = scratch / f"trial-{number}"
-        shutil.copytree(image.directory, copy)
-        path = copy / trial.relative
-        original = path.read_bytes()
-        path.write_bytes(trial.apply(original))
         store, session = image.opener()
-        try:
-            outcome = _attempt(store, session, image, copy)
-        except AssertionError as exc:
-            raise AssertionError(f"{trial.label} of {trial.relative}: {exc}") from None
+        outcome = damage_trial(store, session, image.directory, scratch / f"trial-{number}", trial.relative,
+                               lambda path, apply=trial.apply: path.write_bytes(apply(path.read_bytes())),
+                               image.workload, trial.label)
         outcomes[outcome] += 1
-        if outcome == "refused":
-            path.write_bytes(original)
-            reopened = open_store(store, session, copy)
-            try:
-                lost = mismatches(reopened, image.workload)
-            finally:
-                reopened.close()
-            assert not lost, f"after refusing {trial.label} of {trial.relative} data was lost: {lost[:3]}"
-        shutil.rmtree(copy)
     return outcomes
 
 
