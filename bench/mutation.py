@@ -33,6 +33,7 @@ from mutation.session import (
     rescore_baseline,
     resolve_groups,
     run_session,
+    seen_ids,
 )
 
 
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore", action="append", default=[], metavar="TEST_PATH",
                    help="leave this test file out of every run (e.g. one that is red on the unmutated build); "
                         "recorded in the results")
+    p.add_argument("--unseen", action="store_true",
+                   help="sample only mutants not yet recorded in baseline.json or reviewed (a held-out measurement)")
     p.add_argument("--list", action="store_true", help="count the mutants per module and exit")
     p.add_argument("--ci-sample", action="store_true", help="run the CI gate's fixed sample instead")
     p.add_argument("--record-partial", metavar="JSONL", type=Path, default=None,
@@ -106,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
             return pick_ids(config, args.id, root)
         if args.ci_sample:
             return ci_mutants(config, root)
-        return choose(config, groups, modules, args.sample, args.seed, root)
+        return choose(config, groups, modules, args.sample, args.seed, root,
+                      exclude=seen_ids() if args.unseen else frozenset())
 
     session = run_session(config, pick, args.budget, progress, ignore=args.ignore)
     meta = {"stamp": stamp, "groups": groups, "modules": sorted(modules) if modules else None,
             "sample_per_module": args.sample, "seed": args.seed, "ci_sample": args.ci_sample,
-            "seconds": round(session.seconds, 1), "ignored_tests": args.ignore}
+            "unseen": args.unseen, "seconds": round(session.seconds, 1), "ignored_tests": args.ignore}
     summary = breakdown(config, session.table())
     path = write_results(RESULTS, stamp, meta, summary, session.outcomes)
     print(format_summary(summary))

@@ -74,9 +74,20 @@ def resolve_groups(config: Config, selectors: Sequence[str]) -> tuple[list[str],
 
 
 def choose(config: Config, groups: Sequence[str], modules: set[str] | None, per_module: int | None,
-           seed: int, repo: Path = REPO) -> list[Mutant]:
-    pool = [m for m in enumerate_all(config, groups, repo) if modules is None or m.module in modules]
+           seed: int, repo: Path = REPO, exclude: frozenset[str] = frozenset()) -> list[Mutant]:
+    pool = [m for m in enumerate_all(config, groups, repo)
+            if (modules is None or m.module in modules) and m.mutant_id not in exclude]
     return sample(pool, per_module, seed)
+
+
+def seen_ids(path: Path = BASELINE) -> frozenset[str]:
+    """Every mutant already recorded or reviewed: a held-out sample leaves them out.
+
+    Tests were written against recorded survivors, so a sample that draws them again measures those tests, not
+    the suite's power on defects nobody has looked at.
+    """
+    recorded = json.loads(path.read_text(encoding="utf-8")).get("mutants", {}) if path.exists() else {}
+    return frozenset(recorded) | frozenset(load_equivalent())
 
 
 def pick_ids(config: Config, ids: Sequence[str], repo: Path = REPO) -> list[Mutant]:

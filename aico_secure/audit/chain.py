@@ -140,14 +140,3 @@ def parse_entry(line: bytes) -> EntryLine | None:
     # Canonical form only: upper-case hex or non-zero base64 padding bits decode to the same fields, but
     # they are still bytes someone changed, and a tamper-evident log must not accept any change.
     return entry if entry.encode() == line else None
-
-
-def split_lines(data: bytes) -> list[tuple[int, bytes]]:
-    """``(offset, line)`` for every line, the newline kept; a last line without one is returned as is."""
-    lines, offset = [], 0
-    while offset < len(data):
-        end = data.find(b"\n", offset)
-        stop = len(data) if end < 0 else end + 1
-        lines.append((offset, data[offset:stop]))
-        offset = stop
-    return lines

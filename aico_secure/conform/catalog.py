@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from aico_secure.conform.optional import UnknownOperation, checked
 from aico_secure.conform.suite import catalog_path, catalog_schema_path
 
 
@@ -26,6 +27,9 @@ class Requirement:
     severity: str
     asvs: tuple[str, ...] = field(default_factory=tuple)
     masvs: tuple[str, ...] = field(default_factory=tuple)
+    # The optional operations of the target contract this requirement is about (``conform.optional``): a build
+    # lacking any other one must still get a verdict on it.
+    exercises: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,18 @@ def load_catalog(path: Path | None = None, schema_path: Path | None = None) -> C
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
         raise CatalogError(f"requirement catalog {path} is invalid at {where}: {exc.message}") from None
-    requirements = tuple(
-        Requirement(
-            id=r["id"], area=r["area"], title=r["title"], section=r["section"], severity=r["severity"],
-            asvs=tuple(r["references"].get("asvs", [])), masvs=tuple(r["references"].get("masvs", [])),
+    try:
+        requirements = tuple(
+            Requirement(
+                id=r["id"], area=r["area"], title=r["title"], section=r["section"], severity=r["severity"],
+                asvs=tuple(r["references"].get("asvs", [])), masvs=tuple(r["references"].get("masvs", [])),
+                exercises=checked(r["exercises"]),
+            )
+            for r in data["requirements"]
+            if r.get("status", "active") == "active"
         )
-        for r in data["requirements"]
-        if r.get("status", "active") == "active"
-    )
+    except UnknownOperation as exc:
+        raise CatalogError(f"requirement catalog {path}: {exc}") from None
     seen: set[str] = set()
     for r in requirements:
         if r.id in seen:

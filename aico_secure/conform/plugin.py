@@ -8,7 +8,6 @@ Runs under pytest-xdist too: workers only tag reports; the controller aggregates
 
 from __future__ import annotations
 
-import secrets
 import signal
 import sys
 from collections.abc import Callable, Generator, Iterator
@@ -22,6 +21,7 @@ from aico_secure import __version__
 from aico_secure.conform import limits, writes
 from aico_secure.conform.catalog import Catalog, load_catalog
 from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.conform.report_files import ReportWriteError, write_reports
 from aico_secure.conform.suite import suite_dir
 from aico_secure.target import CapabilityMissing, KeysCapability, KeySession, Target, load_target
@@ -210,7 +210,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.excinfo is not None and call.excinfo.errisinstance(CapabilityMissing):
+    # A build's own NotImplementedError (an optional operation it lacks) is "not implemented", as a missing capability.
+    if call.excinfo is not None and call.excinfo.errisinstance((CapabilityMissing, NotImplementedError)):
         report.user_properties.append((_NOT_IMPLEMENTED_PROP, str(call.excinfo.value)))
     elif call.excinfo is not None and call.excinfo.errisinstance(pytest.fail.Exception) \
             and str(call.excinfo.value).startswith(_TIMEOUT_MESSAGE_PREFIX):
@@ -380,7 +381,9 @@ def keys(aico_target: Target) -> KeysCapability:
 
 @pytest.fixture
 def password() -> str:
-    return "pw-" + secrets.token_urlsafe(18)
+    """A random passphrase shaped like a user's (``aico_secure.conform.passphrases``): no redactor can spot it by
+    shape and no strength policy has reason to refuse it."""
+    return passphrase()
 
 
 @pytest.fixture

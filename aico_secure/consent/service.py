@@ -23,7 +23,7 @@ from aico_secure.target.keys import KeySession
 
 Clock = Callable[[], float]
 MAX_TTL_SECONDS = 365 * 24 * 3600.0
-ACTOR_ID = re.compile(r"^[\w.:@/\-]{1,128}$")
+ACTOR_ID = re.compile(r"[\w.:@/\-]{1,128}")  # fullmatch: "$" would let a trailing newline in
 CONSENT_ACTOR = "consent"
 
 
@@ -73,7 +73,7 @@ class ConsentManager:
 
     @staticmethod
     def _actor(actor: Actor, role: str) -> Actor:
-        if not isinstance(actor, Actor) or not isinstance(actor.id, str) or not ACTOR_ID.match(actor.id):
+        if not isinstance(actor, Actor) or not isinstance(actor.id, str) or not ACTOR_ID.fullmatch(actor.id):
             raise InvalidConsentRequest(f"{role} must be an Actor with an id of 1-128 word characters")
         if actor.level not in PERMISSION_LEVELS:
             raise InvalidConsentRequest(f"{role} has unknown permission level {actor.level!r}")
@@ -116,7 +116,7 @@ class ConsentManager:
 
     def revoke(self, by: Actor, subject: str, category: str, operation: str) -> None:
         by = self._actor(by, "revoker")
-        if not isinstance(subject, str) or not ACTOR_ID.match(subject):
+        if not isinstance(subject, str) or not ACTOR_ID.fullmatch(subject):
             raise InvalidConsentRequest("subject must be an actor id of 1-128 word characters")
         level, op = self._category_level(category), self._operation(operation)
         try:

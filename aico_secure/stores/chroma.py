@@ -523,10 +523,6 @@ class ChromaStore(VectorStore):
     def dimension(self) -> int:
         return self._dimension
 
-    @property
-    def directory(self) -> Path:
-        return self._directory
-
     def _release(self) -> None:
         self._closed = True
         self._collection = None

@@ -307,10 +307,6 @@ class RocksDbStore(RecordStore):
     def data_key_id(self) -> str:
         return self._keyring.active_data_key(self.purpose).key_id.hex()
 
-    @property
-    def directory(self) -> Path:
-        return self._directory
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, NoReturn, Self
+from typing import Any, Literal, NoReturn, Self
 
 import sqlcipher3
 
@@ -213,10 +213,16 @@ class SqlCipherStore(RecordStore):
         return conn
 
     # ---- records -------------------------------------------------------------------------------------------
-    def _run(self, doing: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def _run(self, doing: str, sql: str, params: tuple[Any, ...] = (), *, fetch: Literal["one", "all"] | None = None,
+             ) -> Any:
+        """Execute and fetch inside one error mapping: SQLite reads pages lazily, so a damaged page surfaces
+        while rows are fetched, not when the statement starts, and must still become a typed store error."""
         self._check_open()
         try:
-            return self._conn.execute(sql, params)
+            cursor = self._conn.execute(sql, params)
+            if fetch == "one":
+                return cursor.fetchone()
+            return cursor.fetchall() if fetch == "all" else cursor
         except sqlcipher3.DatabaseError as exc:
             _raise_mapped(exc, self._path, doing)
 
@@ -239,7 +245,7 @@ class SqlCipherStore(RecordStore):
         self._audit.access("write", count=len(rows))
 
     def get(self, key: str) -> bytes | None:
-        row = self._run("reading", "SELECT value FROM records WHERE key = ?", (check_key(key),)).fetchone()
+        row = self._run("reading", "SELECT value FROM records WHERE key = ?", (check_key(key),), fetch="one")
         self._audit.access("read")
         return None if row is None else bytes(row[0])
 
@@ -248,7 +254,7 @@ class SqlCipherStore(RecordStore):
         self._audit.access("delete")
 
     def keys(self) -> list[str]:
-        rows = self._run("listing", "SELECT key FROM records ORDER BY key").fetchall()
+        rows = self._run("listing", "SELECT key FROM records ORDER BY key", fetch="all")
         self._audit.access("list", count=len(rows))
         return [str(r[0]) for r in rows]
 
@@ -256,7 +262,8 @@ class SqlCipherStore(RecordStore):
     def integrity_check(self) -> list[str]:
         """SQLCipher's page-by-page HMAC check; empty when every page authenticates."""
         self._run("checkpointing", "PRAGMA wal_checkpoint(TRUNCATE)")
-        return [str(r[0]) for r in self._run("checking integrity", "PRAGMA cipher_integrity_check").fetchall()]
+        return [str(r[0]) for r in self._run("checking integrity", "PRAGMA cipher_integrity_check",
+                                                          fetch="all")]
 
     def compact(self) -> None:
         self._run("vacuuming", "VACUUM")

@@ -61,6 +61,10 @@ class AnomalyThresholds:
     * any data access during the quiet hours ``[quiet_start_hour, quiet_end_hour)`` of the local day, where
       local time is UTC shifted by ``utc_offset_minutes`` (the window may wrap midnight, e.g. 23 to 6; equal
       start and end hours mean no quiet hours).
+
+    A value that cannot work is refused, never reinterpreted: ``AuditCapability.open`` raises ``ValueError`` for
+    a count below 1, a window that is not a positive finite number of seconds, an hour outside 0-23 or an
+    offset beyond 14 hours either way (a threshold of 0 quietly read as "off" is a detector switched off).
     """
 
     auth_failures: int = 5

@@ -16,7 +16,6 @@ rotations), and closes and reopens the trail; after every step it checks one req
 from __future__ import annotations
 
 import itertools
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from aico_secure.audit.events import AuditEvent
 from aico_secure.conform.checks import find_leaks, text_contains_secret
 from aico_secure.conform.fakes import ManualClock
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import KeySession, RejectedCredentials
 from aico_secure.target.audit import AuditCapability, AuditTrail
 
@@ -43,15 +43,6 @@ SOURCES = (
 )
 PURPOSES = ("libsql", "rocksdb", "chroma")
 Expected = tuple[str, str, str, str, str]
-WORDS = ("amber", "quarry", "velvet", "orbit", "lantern", "tidal", "meadow", "cobalt", "harbor", "juniper",
-         "falcon", "ember", "willow", "granite", "saffron", "nimbus")
-
-
-def passphrase() -> str:
-    """A strong random passphrase shaped like the ones people type (words, a digit, a symbol, spaces): what a
-    build must keep out of its log however the refusal quoting it is worded."""
-    words = [secrets.choice(WORDS) for _ in range(5)]
-    return f"{' '.join(words).title()} {secrets.randbelow(100)}{secrets.choice('!#%&*+?')}"
 
 
 @dataclass
@@ -118,10 +109,13 @@ class AuditMachine(RuleBasedStateMachine):
     @rule(purpose=st.sampled_from(PURPOSES), kek=st.booleans())
     def rotate(self, purpose: str, kek: bool) -> None:
         session = self.open_trail.session
-        if kek:
-            session.rotate_kek(purpose)
-        else:
-            session.rotate_data_key(purpose)
+        try:
+            if kek:
+                session.rotate_kek(purpose)
+            else:
+                session.rotate_data_key(purpose)
+        except NotImplementedError:
+            return  # an optional operation this build lacks: no event to record, every other step still checked
         self.key_ops.append(("key", "rotate_kek" if kek else "rotate_data_key", purpose))
         self._collect()
 
@@ -132,11 +126,14 @@ class AuditMachine(RuleBasedStateMachine):
         wrong = self.env.wrong_password
         self.secrets["wrong password"] = wrong.encode()
         session = self.open_trail.session
-        with pytest.raises(RejectedCredentials):
-            if change:
-                session.change_password(wrong, self.env.password + "-next")
-            else:
-                session.rotate_master(wrong)
+        try:
+            with pytest.raises(RejectedCredentials):
+                if change:
+                    session.change_password(wrong, self.env.password + "-next")
+                else:
+                    session.rotate_master(wrong)
+        except NotImplementedError:
+            return  # a build without this operation has no refusal of it to record
 
     @rule()
     def reopen(self) -> None:

@@ -160,6 +160,32 @@ def test_cut_inside_the_last_entry_is_detected(audit: AuditCapability, key_sessi
 
 
 @pytest.mark.requirement("AICO-AUD-003")
+def test_log_cut_anywhere_before_its_second_entry_is_detected(audit: AuditCapability, key_session: KeySession,
+                                                             audit_dir: Path, written_log: Spans,
+                                                             evidence: Callable[[str, object], None]) -> None:
+    """A cut inside what precedes the entries (a header, if the build writes one) or inside the first entry is
+    a truncation too. Every byte offset is tried: verify must report each one, never raise instead of
+    reporting nor call the stub intact."""
+    path, _, first_end = written_log[0]
+    original = path.read_bytes()
+    missed: list[int] = []
+    raised: list[str] = []
+    for cut in range(first_end):
+        path.write_bytes(original[:cut])
+        try:
+            report = audit.verify(key_session, audit_dir)
+        except Exception as exc:  # noqa: BLE001 - any exception is the finding
+            raised.append(f"{cut}: {type(exc).__name__}")
+            continue
+        if report.ok:
+            missed.append(cut)
+    path.write_bytes(original)
+    evidence("cut offsets tried", first_end)
+    assert not raised, f"verify raised instead of reporting a cut log at {len(raised)} offsets: {raised[:5]}"
+    assert not missed, f"a log cut at these offsets verified as intact: {missed[:10]}"
+
+
+@pytest.mark.requirement("AICO-AUD-003")
 def test_tampered_log_is_not_appended_to(audit: AuditCapability, key_session: KeySession, audit_dir: Path,
                                          written_log: Spans, clock: Callable[[], float]) -> None:
     rewrite(written_log, [i for i in range(len(written_log)) if i != 4])

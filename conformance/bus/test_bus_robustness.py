@@ -39,10 +39,16 @@ def test_bus_drops_malformed_and_oversize_messages(broker: BusBroker, probe: Bus
     rogue_pub = probe.allowed(rogue, zmq.PUB)
     sends = [(rogue_pub, m) for m in MALFORMED]
     sends.append((rogue_pub, [b"probe.big", b"OVERSIZE" + b"\0" * limit]))
+    # One client's messages reach the broker in order: this one arrives only if the broker is still serving
+    # after handling every malformed message before it (another client's message may overtake them).
+    sends.append((rogue_pub, [b"probe.ok", b"after-the-malformed"]))
     sends.append((pair.pub, [b"probe.ok", b"valid-message"]))
-    received = exchange(sends, [pair.sub], done=lambda r: has_marker(r, pair.sub.name, b"valid-message"),
+    markers = (b"valid-message", b"after-the-malformed")
+    received = exchange(sends, [pair.sub], done=lambda r: all(has_marker(r, pair.sub.name, m) for m in markers),
                         window=5.0, settle=0.3)
     assert has_marker(received, pair.sub.name, b"valid-message"), "the broker stopped serving allowed clients"
+    assert has_marker(received, pair.sub.name, b"after-the-malformed"), (
+        "a valid message sent after the malformed ones was not delivered: the broker stopped serving")
     leaked = [f[:40] for f in payloads(received, pair.sub.name) if b"MALFORMED" in f or b"OVERSIZE" in f]
     assert not leaked, f"malformed or oversize messages were delivered: {leaked[:3]}"
     shapes = {len(m) for m in received[pair.sub.name]}

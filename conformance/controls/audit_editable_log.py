@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aico_secure.audit.chain import parse_entry, parse_header, split_lines
+from aico_secure.audit.chain import parse_entry, parse_header
 from aico_secure.audit.codec import BodyUnreadable
 from aico_secure.audit.layout import log_path
 from aico_secure.reference.audit import ReferenceAudit, log_keys
@@ -22,14 +22,15 @@ class EditableAudit(ReferenceAudit):
     def verify(self, session: KeySession, directory: Path) -> AuditReport:
         codec = self.codec(log_keys(session))
         try:
-            lines = split_lines(log_path(Path(directory)).read_bytes())
+            lines = log_path(Path(directory)).read_bytes().split(b"\n")
+            lines = [line + b"\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
         except FileNotFoundError:
             return AuditReport(False, 0, (AuditProblem("unreadable", -1, "no log"),))
-        header = parse_header(lines[0][1]) if lines else None
+        header = parse_header(lines[0]) if lines else None
         if header is None:
             return AuditReport(False, 0, (AuditProblem("unreadable", -1, "no header"),))
         problems = []
-        for position, (_, line) in enumerate(lines[1:]):
+        for position, line in enumerate(lines[1:]):
             entry = parse_entry(line)
             try:
                 if entry is None:

@@ -11,6 +11,7 @@ import pytest
 
 from aico_secure.conform.fakes import CollectingSink, ManualClock
 from aico_secure.conform.fixtures import capability_fixture
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import KeysCapability, KeySession, Target
 from aico_secure.target.gateway import GatewayCapability, RunningGateway
 
@@ -71,7 +72,7 @@ def shared_gateway(aico_target: Target, tmp_path_factory: pytest.TempPathFactory
     capability = aico_target.require("gateway")
     assert isinstance(keys, KeysCapability) and isinstance(capability, GatewayCapability)
     root = tmp_path_factory.mktemp("shared-gateway")
-    session = keys.create(root / "keys", "pw-" + secrets.token_urlsafe(18), fast_kdf=fast_kdf)
+    session = keys.create(root / "keys", passphrase(), fast_kdf=fast_kdf)
     gateway = capability.start(session, root / "gateway", audit=CollectingSink(), clock=ManualClock())
     try:
         yield gateway

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -131,6 +131,29 @@ def test_body_limit_holds_on_every_protocol_step(shared_gateway: RunningGateway,
     with SuiteClient(shared_gateway) as client:
         response = client.request("POST", route, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413, f"{route}: a body one byte over max_body_bytes got {response.status_code}"
+
+
+@pytest.mark.requirement("AICO-GW-004")
+@pytest.mark.parametrize("over", [0, 1], ids=["at-the-limit", "one-byte-over"])
+def test_body_limit_holds_for_a_body_sent_in_chunks(shared_gateway: RunningGateway, over: int) -> None:
+    """A body sent with chunked transfer encoding declares no length up front, so a limit checked only against
+    Content-Length lets it through: the limit must hold on the bytes that arrive, exactly at its edge."""
+    limit = shared_gateway.policy.max_body_bytes
+    head, tail = b'{"username": "', b'"}'
+    body = head + b"a" * (limit + over - len(head) - len(tail)) + tail
+    assert len(body) == limit + over
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start:start + 4096]
+
+    with SuiteClient(shared_gateway) as client:
+        response = client.request("POST", "/v1/auth/challenge", content=chunks(),
+                                  headers={"content-type": "application/json"})
+    if over:
+        assert response.status_code == 413, f"a chunked body one byte over max_body_bytes got {response.status_code}"
+    else:
+        assert response.status_code != 413, "a chunked body of exactly max_body_bytes was refused as too large"
 
 
 def _lookalikes(origin: str) -> list[str]:

@@ -7,13 +7,13 @@ the build wrote to disk carries over, exactly as after a process restart.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import pytest
 from hypothesis import settings
 
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.conform.plugin import target_spec
 from aico_secure.conform.stateful import machine_settings as conform_machine_settings
 from aico_secure.target import Target, load_target
@@ -33,8 +33,9 @@ def machine_settings(profile: str, steps: dict[str, int] | None = None) -> setti
 
 
 def strong_passphrase() -> str:
-    """A random passphrase shaped like a real one (long, mixed), so no build refuses it as too weak."""
-    return f"Pw-{secrets.token_urlsafe(12)}-{secrets.token_urlsafe(12)}!7"
+    """A random passphrase shaped like a user's, so no build refuses it as too weak or odd (the suite's one
+    generator: ``aico_secure.conform.passphrases``)."""
+    return passphrase()
 
 
 def restarter(config: pytest.Config) -> Callable[[], Target]:

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import traceback
 from pathlib import Path
 from typing import Any, NoReturn
-
-_WORDS = ("amber", "Orbit", "quiet", "Lantern", "maple", "Harbor", "velvet", "Cobalt")
 
 
 def say(message: dict[str, Any]) -> None:
@@ -33,8 +30,9 @@ def say(message: dict[str, Any]) -> None:
 
 
 def new_password() -> str:
-    words = [secrets.choice(_WORDS) for _ in range(4)]
-    return f"{'-'.join(words)}-{secrets.randbelow(10_000):04d}{secrets.choice('!#%&*+?')}"
+    from aico_secure.conform.passphrases import passphrase
+
+    return passphrase()
 
 
 def key_material(session: Any, purposes: list[str]) -> dict[str, str]:
@@ -92,6 +90,8 @@ def main(argv: list[str]) -> int:
         if pid == 0:
             try:
                 work(spec, operation, purposes, Path(request["directory"]), request["password"])
+            except NotImplementedError as exc:  # the build lacks this operation: nothing to crash in
+                say({"not_offered": str(exc) or operation})
             except BaseException:  # noqa: BLE001 - a worker never returns into the supervisor's loop
                 say({"failed": traceback.format_exc()[-1500:]})
             finally:

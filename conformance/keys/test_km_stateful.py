@@ -65,7 +65,13 @@ class Event:
 
 
 class KeyLifecycle(RuleBasedStateMachine):
-    """The lifecycle; subclasses made by ``machine_for`` check one property in ``check``."""
+    """The lifecycle; subclasses made by ``machine_for`` check one property in ``check``.
+
+    Rotations and password changes are optional operations of a build. One it lacks (``NotImplementedError``) is
+    an event that cannot happen, and the property is checked at every other event; only a property that is
+    about the operation (``about``) reports "not implemented" when it is missing."""
+
+    about: frozenset[str] = frozenset()  # optional operations this machine's property is about
 
     keys: KeysCapability
     base: Path
@@ -90,6 +96,16 @@ class KeyLifecycle(RuleBasedStateMachine):
         self.superseded_keyrings: set[str] = set()  # keyring file digests from before a password change
 
     # ---- helpers -----------------------------------------------------------------------------------------
+    def _offered(self, operation: str, call: Callable[[], None]) -> bool:
+        """Run an optional operation; ``False`` if the build does not offer it and the property is not about it."""
+        try:
+            call()
+        except NotImplementedError:
+            if operation in self.about:
+                raise
+            return False
+        return True
+
     def _open(self) -> KeySession:
         assert self.session is not None
         return self.session
@@ -148,7 +164,8 @@ class KeyLifecycle(RuleBasedStateMachine):
     def rotate_data_key(self, purpose: str) -> None:
         session = self._open()
         before = {p: session.data_key_ids(p) for p in self.ids}
-        session.rotate_data_key(purpose)
+        if not self._offered("rotate_data_key", partial(session.rotate_data_key, purpose)):
+            return
         after = session.data_key_ids(purpose)
         if purpose not in self.ids:
             self._record_kek(purpose)
@@ -165,7 +182,8 @@ class KeyLifecycle(RuleBasedStateMachine):
         files = snapshot(self.directory)
         if not self.keks.get(purpose):
             self._record_kek(purpose)
-        session.rotate_kek(purpose)
+        if not self._offered("rotate_kek", partial(session.rotate_kek, purpose)):
+            return
         self._record_kek(purpose)
         self.kek_rotated = True
         self.event = Event("rotate_kek", purpose, ids_before=before, files_before=files)
@@ -177,7 +195,8 @@ class KeyLifecycle(RuleBasedStateMachine):
         before = {p: session.data_key_ids(p) for p in self.ids}
         files = snapshot(self.directory)
         derived = {p: session.derive(p) for p in PURPOSES}
-        session.rotate_master(self.password)
+        if not self._offered("rotate_master", partial(session.rotate_master, self.password)):
+            return
         self._new_master_epoch()
         self.event = Event("rotate_master", ids_before=before, files_before=files, derived_before=derived)
 
@@ -187,10 +206,12 @@ class KeyLifecycle(RuleBasedStateMachine):
         session = self._open()
         before = {p: session.data_key_ids(p) for p in self.ids}
         files = snapshot(self.directory)
-        self.superseded_keyrings |= {_digest(p) for p in self.keys.keyring_files(self.directory) if p.stat().st_size}
+        superseded = {_digest(p) for p in self.keys.keyring_files(self.directory) if p.stat().st_size}
         derived = {p: session.derive(p) for p in PURPOSES}
         new = strong_passphrase()
-        session.change_password(self.password, new)
+        if not self._offered("change_password", partial(session.change_password, self.password, new)):
+            return
+        self.superseded_keyrings |= superseded
         self.old_passwords.append(self.password)
         self.password = new
         self._new_master_epoch()
@@ -259,6 +280,8 @@ class OldPasswordsRefused(KeyLifecycle):
     """KM-008: after a password change no earlier password opens the keyring, at any later point (after a
     restart too), and the current one always does."""
 
+    about = frozenset({"change_password"})
+
     def check(self) -> None:
         for instance, keys in self._instances():
             for old in self.old_passwords:
@@ -274,6 +297,8 @@ class OldPasswordsRefused(KeyLifecycle):
 class NoOldPasswordCopy(KeyLifecycle):
     """KM-008: a password change leaves no copy of the keyring that an earlier password opens, anywhere under
     the test's directory (backups, temporary files, side files): each file there is tried as the keyring."""
+
+    about = frozenset({"change_password"})
 
     def check(self) -> None:
         if not self.old_passwords:
@@ -336,6 +361,8 @@ class MasterRotationChangesMaster(KeyLifecycle):
     material, a new salt when the build declares it, every KEK replaced when the build shows them) and keeps
     every data key."""
 
+    about = frozenset({"rotate_master"})
+
     def check(self) -> None:
         if self.event.name not in ("rotate_master", "change_password"):
             return
@@ -357,6 +384,8 @@ class KekRotationChangesKek(KeyLifecycle):
     """KM-006: ``rotate_kek(p)`` re-wraps p's data keys under a new KEK (the keyring changes on disk, and the
     KEK fingerprint changes when the build shows it) and keeps every data key of every purpose."""
 
+    about = frozenset({"rotate_kek"})
+
     def check(self) -> None:
         if self.event.name != "rotate_kek":
             return
@@ -373,6 +402,8 @@ class KekRotationChangesKek(KeyLifecycle):
 class NewWritesUseNewestKey(KeyLifecycle):
     """KM-007: a data-key rotation adds one new key, active last, and kept across restarts; with the sealing hook,
     every record is sealed under the newest key of its purpose at the time of writing."""
+
+    about = frozenset({"rotate_data_key"})
 
     def check(self) -> None:
         if self.session is None:

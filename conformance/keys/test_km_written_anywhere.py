@@ -14,7 +14,6 @@ directory given to the build, and files removed after being written.
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from aico_secure.conform import writes
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.conform.plugin import target_spec
 from aico_secure.target import (
     ContractError,
@@ -36,14 +36,6 @@ from aico_secure.target import (
 PURPOSES = ("libsql", "duckdb", "rocksdb", "chroma", "audit", "transport")
 POINTS = ("create", "unlock", "close", "restart", "failed-unlock", "rotate-data-key", "rotate-kek", "rotate-master",
           "change-password")
-_WORDS = ("amber", "Orbit", "quiet", "Lantern", "maple", "Harbor", "velvet", "Cobalt", "thistle", "Meadow",
-          "saffron", "Glacier", "pebble", "Juniper", "ember", "Willow")
-
-
-def passphrase() -> str:
-    """Strong and random, shaped like one a person would pick: words, digits, a symbol."""
-    words = [secrets.choice(_WORDS) for _ in range(4)]
-    return f"{'-'.join(words)}-{secrets.randbelow(10_000):04d}{secrets.choice('!#%&*+?')}"
 
 
 def near_miss(password: str) -> str:

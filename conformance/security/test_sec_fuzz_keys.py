@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, RejectedCredentials
 
 pytestmark = pytest.mark.requirement("AICO-SEC-002")
@@ -28,7 +29,8 @@ def test_random_ciphertexts_are_refused_with_integrity_violation(key_session: Ke
 def test_mutated_keyrings_are_refused_not_crashed_on(keys: KeysCapability, tmp_path_factory: pytest.TempPathFactory,
                                                      edits: list[tuple[float, int]], cut: float | None) -> None:
     directory = tmp_path_factory.mktemp("fuzzkeys")
-    keys.create(directory, "fuzz-password", fast_kdf=True).close()
+    password = passphrase()
+    keys.create(directory, password, fast_kdf=True).close()
     files = keys.keyring_files(directory)
     originals = {p: p.read_bytes() for p in files}
     for path, data in originals.items():
@@ -41,7 +43,7 @@ def test_mutated_keyrings_are_refused_not_crashed_on(keys: KeysCapability, tmp_p
     if all(p.read_bytes() == originals[p] for p in files):
         return
     with pytest.raises((IntegrityViolation, RejectedCredentials)):
-        keys.unlock(directory, "fuzz-password").close()
+        keys.unlock(directory, password).close()
 
 
 def test_unlocking_a_directory_without_a_keyring_is_a_typed_refusal(keys: KeysCapability, tmp_path: Path) -> None:

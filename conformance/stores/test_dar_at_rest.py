@@ -87,3 +87,23 @@ def test_vector_search_still_finds_nearest_neighbours(store: StoreCapability, st
     assert hits_at_1 == len(probes), f"the stored vector was not its own nearest in {len(probes) - hits_at_1} queries"
     assert recall_at_5 / len(probes) >= 0.8, f"recall@5 {recall_at_5 / len(probes):.2f} is below 0.8"
     assert sorted(everything) == sorted(points), "query with k larger than the store does not return every id"
+
+
+@per_store(at_rest=True)
+def test_store_is_created_in_a_directory_that_already_exists(store: StoreCapability, store_dir: Path,
+                                                             key_session: KeySession) -> None:
+    """An installer or the companion itself prepares the data directory before the first open: an existing,
+    empty directory is where a store is normally created, and it must work there like anywhere else."""
+    store_dir.mkdir(mode=0o700, parents=True)
+    workload = Workload()
+    opened = open_store(store, key_session, store_dir)
+    try:
+        write(opened, workload, count=3, tag="a")
+    finally:
+        opened.close()
+    reopened = open_store(store, key_session, store_dir)
+    try:
+        lost = mismatches(reopened, workload)
+    finally:
+        reopened.close()
+    assert not lost, f"data written to a store created in an existing directory does not read back: {lost[:3]}"

@@ -10,6 +10,7 @@ a refusal the damaged file is put back and everything must read again: the refus
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -64,30 +65,65 @@ def _other_store_file(aico_target: Target, store_name: str, session: KeySession,
     return data_files(directory)[0].read_bytes()
 
 
-@per_store("AICO-DAR-005")
-def test_wrong_keyring_is_refused_and_changes_nothing(store: StoreCapability, store_dir: Path, tmp_path: Path,
-                                                      keys: KeysCapability, key_session: KeySession, password: str,
-                                                      fast_kdf: bool) -> None:
+@dataclass
+class StrangerOpens:
+    """A store opened with a keyring that never held its keys: first a fresh one, then one holding keys of its
+    own store. What each attempt raised, and the store's files before and after."""
+
+    workload: Workload
+    outcomes: list[BaseException | None]
+    before: dict[str, str]
+    after: list[dict[str, str]]
+
+
+@pytest.fixture
+def stranger_opens(store: StoreCapability, store_dir: Path, tmp_path: Path, keys: KeysCapability,
+                   key_session: KeySession, password: str, fast_kdf: bool) -> StrangerOpens:
     opened = open_store(store, key_session, store_dir)
     try:
         workload = write(opened, Workload(), count=6, tag="w")
     finally:
         opened.close()
     before = snapshot(store_dir)
+    outcomes: list[BaseException | None] = []
+    after: list[dict[str, str]] = []
     stranger = keys.create(tmp_path / "stranger-keys", password, fast_kdf=fast_kdf)
     try:
-        with pytest.raises(IntegrityViolation):  # a keyring that never held this store's keys
-            open_store(store, stranger, store_dir).close()
-        assert snapshot(store_dir) == before, "a refused open modified the store's files"
-        open_store(store, stranger, tmp_path / "stranger-store").close()  # now it holds keys of its own
-        with pytest.raises(IntegrityViolation):
-            open_store(store, stranger, store_dir).close()
-        assert snapshot(store_dir) == before, "a refused open modified the store's files"
+        for stage in ("fresh keyring", "keyring with keys of its own"):
+            if stage == "keyring with keys of its own":
+                open_store(store, stranger, tmp_path / "stranger-store").close()
+            try:
+                open_store(store, stranger, store_dir).close()
+                outcomes.append(None)
+            except Exception as exc:  # noqa: BLE001 - which refusal it was is its own test
+                outcomes.append(exc)
+            after.append(snapshot(store_dir))
     finally:
         stranger.close()
+    return StrangerOpens(workload, outcomes, before, after)
+
+
+@per_store("AICO-DAR-005")
+def test_wrong_keyring_is_refused(stranger_opens: StrangerOpens) -> None:
+    for stage, outcome in zip(("a fresh keyring", "a keyring with keys of its own"), stranger_opens.outcomes,
+                              strict=True):
+        assert isinstance(outcome, IntegrityViolation), (
+            f"a store opened with {stage} that never held its keys was not refused with IntegrityViolation: "
+            f"{outcome!r}")
+
+
+@per_store("AICO-DAR-005")
+def test_wrong_keyring_changes_nothing(stranger_opens: StrangerOpens) -> None:
+    for after in stranger_opens.after:
+        assert after == stranger_opens.before, "a refused open modified the store's files"
+
+
+@per_store("AICO-DAR-005")
+def test_store_reads_back_after_wrong_keyring_opens(store: StoreCapability, store_dir: Path, key_session: KeySession,
+                                                    stranger_opens: StrangerOpens) -> None:
     reopened = open_store(store, key_session, store_dir)
     try:
-        assert not mismatches(reopened, workload), "data lost after refused opens"
+        assert not mismatches(reopened, stranger_opens.workload), "data lost after refused opens"
     finally:
         reopened.close()
 

@@ -87,3 +87,23 @@ def test_secret_bytes_never_print() -> None:
 
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+def test_wire_format_is_the_documented_one_in_both_directions() -> None:
+    """Sealed data must outlive the release that wrote it: an envelope laid out by hand as the module documents
+    (version | key id | 96-bit nonce | AES-256-GCM ciphertext and tag; those three header fields and the context are
+    the associated data)
+    opens, and what ``seal`` writes opens with AES-GCM applied by hand to that layout."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    context = RecordContext("libsql", "notes", b"r1")
+    header = bytes([1]) + KEY.key_id
+    nonce = bytes(range(12))
+    by_hand = header + nonce + AESGCM(b"\x02" * 32).encrypt(nonce, b"kept for years",
+                                                                   header + nonce + context.encode())
+    assert envelope.open_(KEY, by_hand, context) == b"kept for years"
+
+    sealed = envelope.seal(KEY, b"written today", context)
+    head, nonce_now, body = sealed[:9], sealed[9:21], sealed[21:]
+    assert head == header
+    assert AESGCM(b"\x02" * 32).decrypt(nonce_now, body, head + nonce_now + context.encode()) == b"written today"

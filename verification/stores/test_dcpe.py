@@ -99,6 +99,31 @@ def test_noise_stays_inside_the_ball_of_radius_s_beta_over_4() -> None:
     assert radii.min() > 0
 
 
+def test_noise_fills_the_ball_instead_of_shrinking_to_its_centre() -> None:
+    """Too little noise is the dangerous direction: with none, ``c = s*Q*x`` and a handful of known embeddings
+    reveal ``s*Q`` and so every other embedding exactly. Uniform in a 16-dimensional ball, the radius is
+    ``R * U**(1/16)``: P(r < 0.9 R) = 0.9**16 = 0.19 and P(r < 0.6 R) = 0.6**16 = 0.0003, so the median lies far
+    above 0.9 R and 10 of 500 samples below 0.6 R would take a chance of well under 1e-12."""
+    x = np.zeros((500, 16))
+    key = DcpeKey(KEY, 16, beta=1.0)
+    scale = float(np.linalg.norm(DcpeKey(KEY, 16, beta=0).encrypt(np.eye(16)[0])))
+    radii = np.linalg.norm(key.encrypt(x).astype(np.float64), axis=1) / (scale / 4)
+    assert float(np.median(radii)) > 0.9, f"median noise radius {np.median(radii):.3g} R: the noise is too small"
+    assert int(np.sum(radii < 0.6)) < 10, f"{int(np.sum(radii < 0.6))} of 500 noise radii below 0.6 R"
+
+
+def test_noise_has_no_preferred_direction() -> None:
+    """Noise that leans one way shifts every ciphertext the same way, so averaging many of them cancels the noise
+    and leaves the plaintext geometry exact. For 4000 samples uniform in a 16-dimensional ball of radius R the
+    mean vector's length is about 0.015 R; a tenth of R is far outside chance."""
+    x = np.zeros((4000, 16))
+    key = DcpeKey(KEY, 16, beta=1.0)
+    scale = float(np.linalg.norm(DcpeKey(KEY, 16, beta=0).encrypt(np.eye(16)[0])))
+    noise = key.encrypt(x).astype(np.float64) / (scale / 4)
+    drift = float(np.linalg.norm(noise.mean(axis=0)))
+    assert drift < 0.1, f"the mean of 4000 noise vectors is {drift:.3f} R from the centre: the noise is biased"
+
+
 @pytest.mark.parametrize("bad", [np.full(8, np.nan), np.full(8, np.inf), np.zeros(7), np.zeros((2, 9))])
 def test_bad_vectors_are_refused(bad: np.ndarray) -> None:
     with pytest.raises(ValueError):

@@ -132,3 +132,15 @@ def test_unloadable_files_raise_typed_errors(tmp_path: Path, pki: dict[str, Path
         client_context(tmp_path / "missing-ca.crt")
     with pytest.raises(TlsConfigError):
         client_context(pki["ca"], cert_path=pki["client_crt"])
+
+
+def test_ca_certificate_constraints_are_critical() -> None:
+    """RFC 5280 4.2.1.9: a CA certificate's basicConstraints MUST be critical, so a relying party that does not
+    understand it refuses the certificate instead of treating it as a leaf; path length 0 keeps the CA from
+    delegating. OpenSSL accepts a non-critical one, so no handshake would notice the difference."""
+    ca = x509.load_pem_x509_certificate(new_ca("aico test CA").cert_pem)
+    constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical
+    assert constraints.value.ca and constraints.value.path_length == 0
+    usage = ca.extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical and usage.value.key_cert_sign

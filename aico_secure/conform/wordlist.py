@@ -1,0 +1,63 @@
+"""Common English words for the suite's passphrases (``aico_secure.conform.passphrases``).
+
+A hand-picked list of everyday words (nouns, adjectives, adverbs, verbs and prepositions anyone would type),
+lowercase ASCII, 3 to 8 letters, no duplicates. Dedicated to the public domain: a list of common words is no
+one's work. The size matters for entropy: every word drawn adds log2(len(WORDS)) bits.
+"""
+
+from __future__ import annotations
+
+WORDS: tuple[str, ...] = (
+    "able", "above", "acid", "acorn", "across", "actor", "adult", "advice", "after", "again", "agent", "air",
+    "alarm", "album", "alley", "along", "always", "amber", "among", "anchor", "ancient", "angle", "animal", "ankle",
+    "answer", "apple", "april", "apron", "arch", "arena", "arm", "army", "around", "arrow", "art", "ash", "aunt",
+    "autumn", "avenue", "award", "baby", "bacon", "badge", "bag", "baker", "ball", "bamboo", "banana", "band",
+    "bank", "barn", "barrel", "basket", "bath", "beach", "bean", "bear", "beard", "beauty", "bed", "bee", "beef",
+    "bell", "below", "belt", "bench", "berry", "beside", "between", "beyond", "bicycle", "bird", "birth", "biscuit",
+    "black", "blade", "blanket", "blossom", "blue", "board", "boat", "body", "bold", "boldly", "bone", "book",
+    "boot", "bottle", "bowl", "box", "brain", "branch", "brass", "brave", "bread", "brick", "bridge", "bright",
+    "brisk", "brook", "brother", "brush", "bucket", "budget", "bundle", "butter", "button", "cabin", "cable",
+    "cactus", "cake", "calm", "calmly", "camel", "camera", "camp", "canal", "candle", "candy", "canoe", "canvas",
+    "canyon", "captain", "card", "carpet", "carrot", "carry", "cart", "castle", "cat", "cattle", "cave", "cedar",
+    "cellar", "chair", "chalk", "cherry", "chess", "chicken", "chief", "child", "chimney", "circle", "city", "clay",
+    "clever", "cliff", "climb", "clock", "cloud", "clover", "coast", "coat", "cocoa", "coffee", "coin", "collar",
+    "comet", "copper", "coral", "corner", "cotton", "couch", "cousin", "cover", "cozy", "crab", "cradle", "crane",
+    "cream", "creek", "cricket", "crisp", "crown", "crystal", "cup", "curtain", "cushion", "daisy", "dance",
+    "daring", "dawn", "deer", "desert", "desk", "diamond", "dig", "dinner", "distant", "doctor", "dog", "dolphin",
+    "donkey", "door", "dragon", "draw", "drawer", "dream", "dress", "drift", "drum", "duck", "dust", "dusty",
+    "eager", "eagle", "early", "earth", "east", "echo", "edge", "egg", "elbow", "elder", "engine", "evening",
+    "fabric", "face", "falcon", "fancy", "farm", "feather", "fence", "fern", "festival", "field", "finger", "fire",
+    "fish", "flag", "flame", "flute", "fly", "fog", "follow", "forest", "fork", "fossil", "fountain", "fox",
+    "frame", "fresh", "friend", "frost", "frozen", "fruit", "fuzzy", "garden", "garlic", "gate", "gather", "gentle",
+    "giant", "ginger", "glad", "gladly", "glass", "glide", "globe", "glove", "goat", "gold", "golden", "goose",
+    "grain", "grand", "grape", "grass", "gravel", "green", "grow", "guitar", "gull", "hammer", "hand", "happy",
+    "harbor", "harvest", "hat", "hazel", "heart", "hedge", "helmet", "hero", "hill", "hollow", "honest", "honey",
+    "hook", "horse", "hotel", "house", "hum", "humble", "humid", "icy", "inside", "island", "ivory", "jacket",
+    "jade", "jar", "jelly", "jewel", "jolly", "journey", "juice", "jump", "jungle", "kettle", "key", "kind",
+    "kindly", "kingdom", "kitchen", "kite", "kitten", "knee", "knife", "knit", "ladder", "lake", "lamp", "lantern",
+    "lark", "laugh", "lazy", "leaf", "learn", "lemon", "letter", "library", "lily", "lime", "linen", "lion",
+    "listen", "lively", "lizard", "lobster", "lodge", "loud", "lucky", "magnet", "maple", "marble", "march",
+    "market", "meadow", "melon", "mend", "merry", "metal", "mighty", "mill", "mint", "mirror", "misty", "monkey",
+    "moon", "morning", "moss", "mother", "motor", "mountain", "mouse", "mud", "muddy", "museum", "music", "nail",
+    "narrow", "neat", "neatly", "needle", "nest", "net", "never", "night", "nimble", "noble", "north", "nut", "oak",
+    "oar", "ocean", "odd", "often", "olive", "onion", "orange", "orbit", "orchard", "otter", "outside", "owl",
+    "oyster", "paddle", "page", "paint", "palace", "palm", "panda", "paper", "parrot", "path", "peach", "pear",
+    "pebble", "pencil", "pepper", "piano", "picnic", "pier", "pillow", "pine", "pipe", "plain", "planet", "plant",
+    "plum", "pocket", "poem", "polite", "pond", "pony", "poppy", "potato", "pour", "proud", "purple", "puzzle",
+    "quaint", "quarry", "quartz", "queen", "quick", "quiet", "quietly", "quilt", "rabbit", "radio", "rain", "rapid",
+    "rare", "rarely", "raven", "read", "ready", "reed", "ribbon", "rice", "rich", "ride", "ridge", "river", "road",
+    "robin", "rock", "rocky", "roof", "root", "rope", "rose", "round", "row", "royal", "ruby", "run", "rusty",
+    "saddle", "sail", "salmon", "salt", "sand", "sandy", "scarf", "scarlet", "school", "sea", "seed", "seldom",
+    "shadow", "sharp", "shell", "shiny", "ship", "shore", "short", "silent", "silk", "silver", "simple", "sing",
+    "sister", "sketch", "skip", "sky", "sled", "sleep", "sleepy", "slide", "slope", "slow", "slowly", "smile",
+    "smooth", "sneeze", "snow", "soap", "sock", "sofa", "soft", "softly", "soil", "solid", "song", "south", "spade",
+    "spark", "spicy", "spider", "spin", "spoon", "spring", "square", "stable", "star", "station", "steady", "steam",
+    "stiff", "stir", "stone", "storm", "stormy", "stove", "straw", "stream", "street", "sugar", "summer", "sun",
+    "sunny", "swan", "sweater", "sweet", "swift", "swiftly", "swim", "swing", "table", "tail", "talk", "tall",
+    "teach", "teapot", "temple", "tender", "tent", "thick", "thin", "thread", "through", "thunder", "ticket",
+    "tidy", "tiger", "timber", "tiny", "toast", "today", "tomato", "tonight", "toward", "tower", "town", "toy",
+    "tractor", "trail", "train", "travel", "tree", "tulip", "tunnel", "turtle", "uncle", "under", "valley", "vase",
+    "vast", "velvet", "village", "violin", "wagon", "wall", "walnut", "wander", "warm", "wash", "water", "wave",
+    "whale", "wheat", "wheel", "whisper", "whistle", "wide", "wild", "willow", "window", "windy", "wink", "winter",
+    "wise", "within", "wolf", "wood", "wool", "write", "yard", "yarn", "yawn", "yellow", "yonder", "young", "zebra"
+)
