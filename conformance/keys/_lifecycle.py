@@ -58,6 +58,19 @@ class Walkable(Protocol):
     def teardown(self) -> None: ...
 
 
+def offered(operation: str, call: Callable[[], None], about: frozenset[str]) -> bool:
+    """Run an optional operation (a rotation, a compaction, a password change). One the build lacks
+    (``NotImplementedError``) is an event that cannot happen: ``False``, and the property is checked at every
+    other event, unless the property is ``about`` that operation: then it is "not implemented"."""
+    try:
+        call()
+    except NotImplementedError:
+        if operation in about:
+            raise
+        return False
+    return True
+
+
 def walk(machine: Walkable, steps: Sequence[Callable[[], None]]) -> None:
     """Run ``steps`` in order on a fresh machine, checking its property after creation and after every step.
 

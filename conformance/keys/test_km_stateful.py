@@ -33,7 +33,7 @@ from aico_secure.conform.checks import snapshot
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, RejectedCredentials, Target
 from aico_secure.target.keys import SealingKeyObservable, WrappingKeyObservable
 
-from ._lifecycle import machine_settings, restarter, strong_passphrase, walk
+from ._lifecycle import machine_settings, offered, restarter, strong_passphrase, walk
 
 PURPOSES = ("libsql", "chroma", "duckdb", "rocksdb", "audit", "transport")
 purposes = st.sampled_from(PURPOSES)
@@ -97,14 +97,7 @@ class KeyLifecycle(RuleBasedStateMachine):
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _offered(self, operation: str, call: Callable[[], None]) -> bool:
-        """Run an optional operation; ``False`` if the build does not offer it and the property is not about it."""
-        try:
-            call()
-        except NotImplementedError:
-            if operation in self.about:
-                raise
-            return False
-        return True
+        return offered(operation, call, self.about)
 
     def _open(self) -> KeySession:
         assert self.session is not None

@@ -36,7 +36,7 @@ from aico_secure.conform.checks import find_leaks
 from aico_secure.target import CapabilityMissing, KeySession, RecordStore, StoreCapability, Target, VectorStore
 from aico_secure.target.stores import SealingKeyHook
 
-from ..keys._lifecycle import STORE_STEPS, machine_settings, restarter, strong_passphrase, walk
+from ..keys._lifecycle import STORE_STEPS, machine_settings, offered, restarter, strong_passphrase, walk
 from ._support import ALL_STORES, AT_REST, canary, open_store, vector
 
 slots = st.integers(min_value=0, max_value=5)  # few names, so overwrites and deletes of live records happen
@@ -73,16 +73,7 @@ class StoreLifecycle(RuleBasedStateMachine):
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _offered(self, operation: str, call: Callable[[], None]) -> bool:
-        """Run an optional operation (compaction, a rotation, a password change). One the build lacks
-        (``NotImplementedError``) is an event that cannot happen: ``False``, and the property is checked at every
-        other event, unless the property is about that operation (``about``): then "not implemented"."""
-        try:
-            call()
-        except NotImplementedError:
-            if operation in self.about:
-                raise
-            return False
-        return True
+        return offered(operation, call, self.about)
 
     def _store(self) -> RecordStore | VectorStore:
         assert self.store is not None
