@@ -49,6 +49,7 @@ class ToyKeyring:
 
     def __init__(self, path: Path, body: dict, master: bytes) -> None:  # type: ignore[type-arg]
         self.path, self.body, self.master = path, body, master
+        self.seen: str | None = None  # the file as this session last read or wrote it
 
     @classmethod
     def create(cls, path: Path, password: str, profile: str) -> ToyKeyring:
@@ -72,6 +73,7 @@ class ToyKeyring:
         ring = cls(path, body, master)
         if not hmac.compare_digest(ring._mac(), str(doc.get("mac"))) or path.read_text() != ring._text():
             raise ValueError("keyring MAC mismatch")
+        ring.seen = ring._text()
         return ring
 
     def _mac(self) -> str:
@@ -83,12 +85,17 @@ class ToyKeyring:
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
         try:
+            # Another session (a CLI next to the app) may have changed the password since this one unlocked:
+            # writing this copy over it would bring the old password back.
+            if self.seen is not None and self.path.read_text() != self.seen:
+                raise IntegrityViolation("the keyring changed since this session unlocked it; unlock it again")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(self._text())
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+            self.seen = self._text()
         except OSError as exc:  # the directory went away, the disk is full: a refusal, not a crash
             raise IntegrityViolation(f"cannot write the keyring: {exc.strerror or exc}") from None
 
