@@ -99,6 +99,16 @@ def open_store(capability: StoreCapability, session: KeySession, directory: Path
     return store
 
 
+def lost_on_reopen(capability: StoreCapability, session: KeySession, directory: Path,
+                   workload: Workload) -> list[str]:
+    """Open the store in ``directory`` afresh and list the entries that do not read back exactly; closes it."""
+    reopened = open_store(capability, session, directory)
+    try:
+        return mismatches(reopened, workload)
+    finally:
+        reopened.close()
+
+
 def float_forms(vectors: Iterable[list[float]]) -> list[tuple[str, bytes]]:
     """Exact little-endian float32 and float64 byte forms of each embedding (the inspector also searches with a
     tolerance; this is the minimum that must never be found)."""
@@ -182,11 +192,7 @@ def damage_trial(store: StoreCapability, session: KeySession, pristine: Path, tr
         raise AssertionError(f"{label} of {relative}: {exc}") from None
     if outcome == "refused":
         target.write_bytes(original)
-        reopened = open_store(store, session, trial_dir)
-        try:
-            lost = mismatches(reopened, workload)
-        finally:
-            reopened.close()
+        lost = lost_on_reopen(store, session, trial_dir, workload)
         assert not lost, f"after refusing {label} of {relative} data was lost: {lost[:3]}"
     shutil.rmtree(trial_dir)
     return outcome

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aico_secure.target import KeySession, StoreCapability, VectorStore
 
-from ._support import DIMENSION, Workload, found_in_image, leaks, mismatches, open_store, write
+from ._support import DIMENSION, Workload, found_in_image, leaks, lost_on_reopen, mismatches, open_store, write
 from .conftest import per_store
 
 FILE_LEVEL = ("libsql", "duckdb")  # stores the seed encrypts as whole files: no readable container at all
@@ -101,9 +101,5 @@ def test_store_is_created_in_a_directory_that_already_exists(store: StoreCapabil
         write(opened, workload, count=3, tag="a")
     finally:
         opened.close()
-    reopened = open_store(store, key_session, store_dir)
-    try:
-        lost = mismatches(reopened, workload)
-    finally:
-        reopened.close()
+    lost = lost_on_reopen(store, key_session, store_dir, workload)
     assert not lost, f"data written to a store created in an existing directory does not read back: {lost[:3]}"

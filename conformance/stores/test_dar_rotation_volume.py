@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aico_secure.target import KeySession, StoreCapability
 
-from ._support import Workload, mismatches, open_store, write
+from ._support import Workload, lost_on_reopen, mismatches, open_store, write
 from .conftest import per_store
 
 COUNT = 613
@@ -31,9 +31,5 @@ def test_every_record_survives_rotation_and_reopen_at_volume(store: StoreCapabil
         assert not wrong, f"after a data-key rotation {len(wrong)} of {COUNT} records are lost or changed: {wrong[:3]}"
     finally:
         opened.close()
-    reopened = open_store(store, key_session, store_dir)
-    try:
-        wrong = mismatches(reopened, workload)
-        assert not wrong, f"after rotation and reopen {len(wrong)} of {COUNT} records are lost or changed: {wrong[:3]}"
-    finally:
-        reopened.close()
+    wrong = lost_on_reopen(store, key_session, store_dir, workload)
+    assert not wrong, f"after rotation and reopen {len(wrong)} of {COUNT} records are lost or changed: {wrong[:3]}"
