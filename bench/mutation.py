@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                       exclude=seen_ids() if args.unseen else frozenset())
 
     session = run_session(config, pick, args.budget, progress, ignore=args.ignore)
+    if not session.outcomes:  # e.g. --unseen after every mutant of the selection was measured: no score at all
+        print("no mutant was selected: nothing was measured", file=sys.stderr)
+        return 2
     meta = {"stamp": stamp, "groups": groups, "modules": sorted(modules) if modules else None,
             "sample_per_module": args.sample, "seed": args.seed, "ci_sample": args.ci_sample,
             "unseen": args.unseen, "seconds": round(session.seconds, 1), "ignored_tests": args.ignore}
