@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aico_secure.conform.runner import INI
-from aico_secure.conform.suite import controls_dir, suite_dir
+from aico_secure.conform.suite import controls_dir, example_controls_dir, suite_dir
 
 CAUGHT_OUTCOMES = {"fail", "error"}
 CONTROL_TIMEOUT = 1800  # seconds for one control's whole run; past it the control counts as missed
@@ -34,9 +34,18 @@ class Control:
 
     @property
     def target_spec(self) -> str:
+        if self.path.parent == example_controls_dir():
+            return f"{self.path.parent.name}.{self.name}:build"
         suite = suite_dir()
         package = "aico_secure._suite" if suite.name == "_suite" else suite.name
         return f"{package}.controls.{self.name}:build"
+
+    @property
+    def import_root(self) -> Path:
+        """The directory to put on ``sys.path`` for ``target_spec`` to import."""
+        if self.path.parent == example_controls_dir():
+            return self.path.parent.parent
+        return suite_dir().parent
 
 
 @dataclass
@@ -55,8 +64,11 @@ class ControlDefinitionError(Exception):
 
 
 def discover(directory: Path | None = None) -> list[Control]:
-    """Read each control's BREAKS and docstring statically, without importing (and so running) it."""
-    directory = directory or controls_dir()
+    """Read each control's BREAKS and docstring statically, without importing (and so running) it. Without a
+    ``directory``: the shipped zoo, and in a checkout also the controls built on the outside examples."""
+    if directory is None:
+        examples = example_controls_dir()
+        return discover(controls_dir()) + (discover(examples) if examples is not None else [])
     controls = []
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
@@ -84,7 +96,8 @@ def run_control(control: Control, profile: str = "quick") -> ControlResult:
                    f"--aico-requirements={','.join(control.breaks)}", f"--aico-report-dir={tmp}",
                    "--aico-report-format=json"]
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(suite.parent), env.get("PYTHONPATH", "")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(control.import_root), str(suite.parent),
+                                                          env.get("PYTHONPATH", "")]))
         try:
             proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
                                   stdin=subprocess.DEVNULL, timeout=CONTROL_TIMEOUT)

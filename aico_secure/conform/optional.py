@@ -27,6 +27,7 @@ OPTIONAL_OPERATIONS: dict[str, str] = {
     "WrappingKeyObservable": "KeySession hook fingerprinting the KEK; a build may not want to expose even that",
     "KdfReport.salt_id": "a keyring may decline to fingerprint its salt (the field is then None)",
     "SealingKeyHook": "store hook naming the data key of a stored record; page-encrypted engines may not know it",
+    "FormatDeclaration": "store-capability hook declaring its on-disk encryption format; a build may not say",
     "BusKeyFilesHook": "broker hook listing its secret keys and key files; a broker may keep them opaque",
     "SyncKeyFilesHook": "sync-device hook listing its private-key files; a device may keep them opaque",
 }

@@ -396,6 +396,21 @@ def key_session(keys: KeysCapability, tmp_path: Path, password: str, fast_kdf: b
 
 
 @pytest.fixture
+def fresh_keys(request: pytest.FixtureRequest) -> Callable[[], KeysCapability]:
+    """A new instance of the build's keys capability, as after a process restart: loaded again from the
+    factory, so nothing a capability object keeps in memory carries over."""
+
+    def load() -> KeysCapability:
+        spec = target_spec(request.config)
+        assert spec, "no --aico-target: cannot load a fresh instance of the build"
+        capability = load_target(spec).require("keys")
+        assert isinstance(capability, KeysCapability), "target.keys does not implement KeysCapability"
+        return capability
+
+    return load
+
+
+@pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
     """Record a fact for the auditor's report: ``evidence("files scanned", 12)``."""
 

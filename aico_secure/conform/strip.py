@@ -109,14 +109,15 @@ def stripped(target: Target, keep: Collection[str]) -> Target:
     def trail(obj: Any) -> Any:
         return _Proxy(obj, results={"session": session})  # key operations through the trail are the session's
 
-    def capability(obj: Any, results: dict[str, Callable[[Any], Any]]) -> Any:
-        return None if obj is None else _Proxy(obj, results=results)
+    def capability(obj: Any, results: dict[str, Callable[[Any], Any]], absent: Collection[str] = ()) -> Any:
+        return None if obj is None else _Proxy(obj, results=results, absent=absent)
 
     return dataclasses.replace(
         target,
         name=f"{target.name} (optional operations kept: {', '.join(sorted(kept)) or 'none'})",
         keys=capability(target.keys, {"create": session, "unlock": session, "describe_kdf": kdf_report}),
-        stores={name: capability(cap, {"open": store}) for name, cap in target.stores.items()},
+        stores={name: capability(cap, {"open": store}, [] if "FormatDeclaration" in kept else ["declared_format"])
+                for name, cap in target.stores.items()},
         bus=capability(target.bus, {"start": broker}),
         tls=capability(target.tls, {"open_device": device}),
         gateway=capability(target.gateway, {}),

@@ -32,3 +32,11 @@ def catalog_schema_path() -> Path:
 
 def controls_dir() -> Path:
     return suite_dir() / "controls"
+
+
+def example_controls_dir() -> Path | None:
+    """Controls built on the outside examples (``docs/examples/example_controls``): only a checkout has the
+    examples they are built on, so an installed suite has none and measures its power on the shipped zoo."""
+    examples = _PACKAGE.parent / "docs" / "examples"
+    found = examples / "example_controls"
+    return found if (found / "__init__.py").is_file() and (examples / "jwt_gateway").is_dir() else None

@@ -22,6 +22,7 @@ from aico_secure.stores.interface import RecordStore as RecordImpl
 from aico_secure.stores.interface import VectorStore as VectorImpl
 from aico_secure.target.errors import ContractError, IntegrityViolation
 from aico_secure.target.keys import KeySession
+from aico_secure.target.stores import StoreFormat
 
 T = TypeVar("T")
 
@@ -173,6 +174,10 @@ class ReferenceStore:
 
     def forensic_image(self, session: KeySession, directory: Path) -> Mapping[str, bytes]:
         return forensics.image(self.name, keyring_of(session), Path(directory))
+
+    def declared_format(self) -> StoreFormat:
+        """Hook (``FormatDeclaration``): what the implementation says its files are (its ``FORMAT``)."""
+        return StoreFormat(**self.implementation().FORMAT)
 
 
 def reference_stores() -> dict[str, ReferenceStore]:

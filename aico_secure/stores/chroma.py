@@ -174,6 +174,10 @@ class ChromaStore(VectorStore):
     """A Chroma persistent directory holding one live collection generation ``aico-vectors-g<N>``."""
 
     purpose = "chroma"
+    # What the files are: each item's id, document, metadata and exact embedding in one AES-256-GCM envelope,
+    # base64 in Chroma's plaintext SQLite file.
+    FORMAT: dict[str, Any] = {"engine": "sealed-values", "cipher": "AES-256", "mode": "GCM", "mac": None,
+                              "container": "sqlite"}
 
     def __init__(self, client: Any, directory: Path, keyring: UnlockedKeyring, audit: StoreAudit,
                  beta: float, rerank_queries: bool = False) -> None:

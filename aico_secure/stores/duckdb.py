@@ -111,6 +111,8 @@ class DuckDbStore(RecordStore):
     """``analytics.duckdb`` (+ ``.wal``) and a ``tmp`` spill directory in the store directory."""
 
     purpose = "duckdb"
+    # What the files are: DuckDB's AES-256-GCM database encryption in its default 256 KiB blocks.
+    FORMAT: dict[str, Any] = {"engine": "duckdb", "cipher": "AES-256", "mode": "GCM", "mac": None, "page_size": 262144}
 
     def __init__(self, conn: Any, directory: Path, key: DataKey, keyring: UnlockedKeyring, audit: StoreAudit,
                  memory_limit: str | None) -> None:

@@ -88,6 +88,9 @@ class RocksDbStore(RecordStore):
     """A RocksDB directory with column families ``records`` (sealed values) and ``meta``."""
 
     purpose = "rocksdb"
+    # What the files are: every value an AES-256-GCM envelope inside a plaintext RocksDB database.
+    FORMAT: dict[str, Any] = {"engine": "sealed-values", "cipher": "AES-256", "mode": "GCM", "mac": None,
+                              "container": "rocksdb"}
 
     def __init__(self, db: Any, directory: Path, keyring: UnlockedKeyring, names_key_id: bytes,
                  blind_names: bool, audit: StoreAudit) -> None:

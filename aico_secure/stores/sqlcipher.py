@@ -96,6 +96,10 @@ class SqlCipherStore(RecordStore):
     """One SQLCipher database file, ``libsql.db``, in the store directory."""
 
     purpose = "libsql"
+    # What the files are (SQLCipher 4's defaults, which ``verify_cipher`` holds every connection to); the
+    # reference adapter hands it to the suite, which checks it against the bytes.
+    FORMAT: dict[str, Any] = {"engine": "sqlcipher", "cipher": "AES-256", "mode": "CBC", "mac": "HMAC-SHA512",
+                              "page_size": 4096}
 
     def __init__(self, conn: Any, path: Path, key: DataKey, keyring: UnlockedKeyring, audit: StoreAudit) -> None:
         self._conn = conn

@@ -125,6 +125,47 @@ class RunningGateway(Protocol):
         ``start``."""
 
 
+@dataclass(frozen=True)
+class LoginResult:
+    """One login attempt made by a build's own client (``LoginHook.login``), as the suite needs to judge it."""
+
+    status: int  # HTTP status of the last response the login received: 200 issued tokens, 429 limited or locked
+    access_token: str | None = None
+    refresh_token: str | None = None
+    retry_after: str | None = None  # the ``Retry-After`` header of a refusal, exactly as the server sent it
+    # The body of every response the login received, in order: the suite checks they name no secret.
+    responses: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """One HTTP request of a build's login protocol: ``body`` is sent as JSON to ``method`` ``path``."""
+
+    method: str
+    path: str
+    body: Mapping[str, object]
+
+
+@runtime_checkable
+class LoginHook(Protocol):
+    """Optional: a ``RunningGateway`` whose login is not the SRP-6a exchange of docs/gateway.md (a password sent
+    over TLS, OPAQUE, a single-sign-on flow) logs in through this hook; every other route is still judged over
+    HTTP with the tokens it returns. A gateway without the hook is logged in to by the suite's own SRP-6a
+    client. AICO-GW-001 (zero-knowledge login) is always judged with the suite's SRP-6a client against the
+    documented exchange, so a gateway that takes the password itself fails it, and only it.
+
+    ``login`` must behave like one attempt by the build's real client: a new HTTPS connection to ``base_url``
+    (trusting ``ca_pem``) for each request, ``headers`` sent with every request it makes, no retries and no
+    waiting, and a refusal returned (not raised) with its status and ``Retry-After``."""
+
+    def login(self, username: str, password: str, *, headers: Mapping[str, str] | None = None) -> LoginResult: ...
+
+    def login_route(self, username: str, password: str) -> LoginRequest:
+        """The first request of the build's login, well formed for ``username`` and ``password`` (a JSON body).
+        The suite validates that route like every other one (AICO-GW-004: malformed variants, oversize and
+        stalled bodies, header limits) and uses it as the route any client reaches without a token."""
+
+
 @runtime_checkable
 class GatewayCapability(Protocol):
     def start(self, session: KeySession, directory: Path, *, audit: AuditSink | None = None,

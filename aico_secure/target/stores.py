@@ -3,7 +3,7 @@
 A build lists its stores in ``Target.stores`` by name: ``"libsql"`` (primary records), ``"duckdb"``
 (analytics), ``"rocksdb"`` (cache) with ``kind="records"``, and ``"chroma"`` with ``kind="vectors"``. The suite
 gives every store its own, initially empty, directory and judges only what lands there (requirements
-AICO-DAR-001..008). Refusals are ``aico_secure.target.errors.IntegrityViolation``; any other exception where
+AICO-DAR-001..009). Refusals are ``aico_secure.target.errors.IntegrityViolation``; any other exception where
 a refusal is expected counts as a bug in the build.
 
 Rules every store follows:
@@ -22,6 +22,7 @@ Rules every store follows:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -92,6 +93,42 @@ class SealingKeyHook(Protocol):
         """An opaque, stable id of the data key that protects the record (item) ``key`` as it is stored now;
         ``None`` if there is no such record. Equal ids mean the same key. For an engine that encrypts whole
         pages or files (SQLCipher, DuckDB) it is the key those pages are encrypted under."""
+
+
+@dataclass(frozen=True)
+class StoreFormat:
+    """What a store says about how its files are encrypted. The suite compares it with the files themselves,
+    without any key and without the build's code (AICO-DAR-009), so every field must describe the bytes on disk.
+
+    ``engine`` says how the store encrypts and so which bytes the suite reads:
+
+    * ``"sqlcipher"``: one SQLCipher-format database (pages encrypted in place, a 16-byte random salt as the
+      first bytes of the file, a per-page reserve for the IV and the MAC). ``page_size`` is required.
+    * ``"duckdb"``: DuckDB's own database encryption; the cipher is read from the file's main header.
+      ``page_size``, when given, is the block size.
+    * ``"sealed-values"``: each value (RecordStore) or document (VectorStore) is sealed by the application and
+      stored inside a plaintext ``container`` (``"rocksdb"`` or ``"sqlite"``: the formats the suite can read on
+      its own); the suite reads every stored value and compares how sealed lengths grow with the mode (and with
+      ``value_padding``, if the store pads plaintexts to hide their length).
+    """
+
+    engine: Literal["sqlcipher", "duckdb", "sealed-values"]
+    cipher: str  # "AES-256"
+    mode: str  # "GCM", "CBC", "CTR", "SIV", "ChaCha20-Poly1305", ...
+    mac: str | None  # a separate MAC ("HMAC-SHA512"), None when the mode authenticates itself or there is none
+    page_size: int | None = None
+    container: str | None = None  # sealed-values only: "rocksdb" or "sqlite"
+    # sealed-values only: plaintexts are padded to a multiple of this many bytes before sealing (to hide lengths)
+    value_padding: int | None = None
+
+
+@runtime_checkable
+class FormatDeclaration(Protocol):
+    """Optional hook of a ``StoreCapability``: what the store's files are. A store without it leaves
+    AICO-DAR-009 "not implemented"; a store with it must describe its files truthfully, because the suite reads
+    them to check."""
+
+    def declared_format(self) -> StoreFormat: ...
 
 
 @runtime_checkable

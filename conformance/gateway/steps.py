@@ -1,8 +1,9 @@
 """The login protocol one step at a time, so a test can act between the steps (take a challenge, let a lock
 begin, then send the proof) and send its own headers with each step.
 
-``SuiteClient.login`` runs both steps back to back; these functions split it. The SRP arithmetic is the same
-independent ``srp`` package's.
+``SuiteClient.login`` runs both steps back to back; ``challenge`` and ``prove`` split the SRP-6a exchange of
+docs/gateway.md (the arithmetic is the same independent ``srp`` package's). ``attempt`` is a whole login the way
+the build logs in, and ``entry_route`` its first request, for tests about every route.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 import httpx
 
-from .gwclient import _HASHES, SuiteClient, _backend, _even, group_named
+from aico_secure.target.gateway import LoginHook, LoginRequest, RunningGateway
+
+from .gwclient import _HASHES, LoginOutcome, SuiteClient, _backend, _even, group_named
 
 SHORT_RETRY = 2  # a 429 with Retry-After up to this many seconds is a wall-clock request-rate limit
 
@@ -61,12 +64,25 @@ def prove(client: SuiteClient, username: str, password: str, challenge_body: Map
 
 
 def attempt(client: SuiteClient, username: str, password: str,
-            headers: Mapping[str, str] | None = None) -> httpx.Response:
-    """Both steps; the response of the last step made (the challenge's when it was refused)."""
-    first = challenge(client, username, headers)
-    if first.status_code != 200:
-        return first
-    return prove(client, username, password, body_of(first), headers)
+            headers: Mapping[str, str] | None = None) -> LoginOutcome:
+    """One whole login the way the build logs in (its login hook, or SRP-6a), ``headers`` sent with each
+    request; short wall-clock rate-limit refusals are waited out as in ``patient``."""
+    return client.login(username, password, honour_short_retry=True, headers=headers)
+
+
+def is_srp(gateway: RunningGateway) -> bool:
+    """Whether the gateway logs in with the documented SRP-6a exchange (no login hook of its own)."""
+    return not isinstance(gateway, LoginHook)
+
+
+def entry_route(gateway: RunningGateway, username: str, password: str) -> LoginRequest:
+    """The first request of the gateway's login, well formed: the route every client reaches without a token."""
+    if isinstance(gateway, LoginHook):
+        request = gateway.login_route(username, password)
+        assert isinstance(request, LoginRequest), \
+            f"the gateway's login_route returned {type(request).__name__}, not a LoginRequest"
+        return request
+    return LoginRequest("POST", "/v1/auth/challenge", {"username": username})
 
 
 def refresh(client: SuiteClient, token: str) -> httpx.Response:
@@ -75,3 +91,14 @@ def refresh(client: SuiteClient, token: str) -> httpx.Response:
 
 def me(client: SuiteClient, token: str) -> int:
     return patient(lambda: client.request("GET", "/v1/me", token=token)).status_code
+
+
+LOGIN_PATHS = ("/v1/auth/challenge", "/v1/auth/verify")  # the documented SRP-6a exchange
+
+
+def login_path(gateway: RunningGateway, path: str) -> str:
+    """``path`` as this gateway serves it: a step of the documented SRP-6a exchange stands for the build's own
+    login route when it has one (a login of one request is both "steps"); every other route is the same."""
+    if path in LOGIN_PATHS and not is_srp(gateway):
+        return entry_route(gateway, "probe", "probe-password").path
+    return path

@@ -26,7 +26,7 @@ def test_srp_login_proves_both_sides(gateway: RunningGateway, client: SuiteClien
                                      new_user: Callable[[], str], evidence: Callable[[str, object], None]) -> None:
     user = new_user()
     gateway.register(user, password)
-    outcome = client.login(user, password)
+    outcome = client.srp_login(user, password)
     assert outcome.status == 200, f"login with the right password failed: {outcome.status} {outcome.body}"
     group = group_named(str(outcome.challenge["group"]))
     assert group.N.bit_length() >= MIN_GROUP_BITS, f"SRP group of {group.N.bit_length()} bits is too small"
@@ -45,12 +45,12 @@ def test_wrong_password_gets_no_token(gateway: RunningGateway, client: SuiteClie
     gateway.register(user, password)
     before = gateway.verification_count()
     for wrong in (password + "x", password.upper(), "-"):
-        outcome = client.login(user, wrong)
+        outcome = client.srp_login(user, wrong)
         assert outcome.status == 401, f"a wrong password was answered {outcome.status}, expected 401"
         assert "access_token" not in outcome.body and "refresh_token" not in outcome.body
     assert gateway.verification_count() - before == 3, "verification_count must count each checked proof"
     assert client.request("GET", "/v1/me").status_code == 401, "a protected route answered without a token"
-    assert client.login(user, password).status == 200, "the right password stopped working after wrong ones"
+    assert client.srp_login(user, password).status == 200, "the right password stopped working after wrong ones"
 
 
 @pytest.mark.requirement("AICO-GW-001")
@@ -61,12 +61,15 @@ def test_client_value_zero_mod_n_is_refused(gateway: RunningGateway, client: Sui
     does not check A logs the attacker in with a proof computed from S = 0."""
     probe_user = new_user()
     gateway.register(probe_user, password)
-    _, challenge = client.challenge(probe_user)
+    response, challenge = client.challenge(probe_user)
+    assert response.status_code == 200 and "group" in challenge, (
+        f"no SRP-6a challenge for an enrolled user ({response.status_code}): the gateway does not offer the "
+        "documented zero-knowledge login")
     n = group_named(str(challenge["group"])).N
     for forged_a in (0, n):
         user = new_user()
         gateway.register(user, password)
-        outcome = client.login(user, "not-the-password", client_public=forged_a, zero_key=zero_key)
+        outcome = client.srp_login(user, "not-the-password", client_public=forged_a, zero_key=zero_key)
         assert outcome.stage == "verify", f"attack not exercised: challenge refused with {outcome.status}"
         assert 400 <= outcome.status < 500 and outcome.status != 429, \
             f"A = {'N' if forged_a else '0'} was answered {outcome.status}"
@@ -105,7 +108,7 @@ def test_server_keeps_a_verifier_and_no_password_equivalent(gateway: RunningGate
                                                             evidence: Callable[[str, object], None]) -> None:
     user = new_user()
     gateway.register(user, password)
-    outcome = client.login(user, password)
+    outcome = client.srp_login(user, password)
     assert outcome.status == 200, f"login failed: {outcome.status} {outcome.body}"
     hash_name, salt = str(outcome.challenge["hash"]), bytes.fromhex(outcome.challenge["salt"])
     group = group_named(str(outcome.challenge["group"]))

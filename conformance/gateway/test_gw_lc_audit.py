@@ -28,15 +28,15 @@ def _session(gateway: RunningGateway, client: SuiteClient, user: str, password: 
     """A user's day: a wrong password, a login, a refresh, a replayed and an expired refresh, a logout.
     Returns every token issued or presented."""
     gateway.register(user, password)
-    assert steps.attempt(client, user, wrong).status_code == 401
-    login = steps.body_of(steps.attempt(client, user, password))
+    assert steps.attempt(client, user, wrong).status == 401
+    login = steps.attempt(client, user, password).body
     assert login.get("access_token"), "login failed"
     tokens = [str(login["access_token"]), str(login["refresh_token"])]
     rotated = steps.body_of(steps.refresh(client, tokens[1]))
     assert rotated.get("access_token"), "refresh failed"
     tokens += [str(rotated["access_token"]), str(rotated["refresh_token"])]
     assert steps.refresh(client, tokens[1]).status_code == 401, "a spent refresh token was accepted"
-    second = steps.body_of(steps.attempt(client, user, password))
+    second = steps.attempt(client, user, password).body
     tokens += [str(second["access_token"]), str(second["refresh_token"])]
     client.request("POST", "/v1/auth/logout", token=tokens[4])
     clock.advance(gateway.policy.refresh_ttl_seconds + 1)

@@ -102,14 +102,14 @@ def test_damaged_state_never_resets_a_lock(start_gateway: StartGateway, tmp_path
         for _ in range(gateway.policy.identity_failure_threshold):
             steps.attempt(client, user, "wrong-" + password)
         locked = steps.attempt(client, user, password)
-        assert locked.status_code == 429, f"the identity is not locked after the threshold: {locked.status_code}"
+        assert locked.status == 429, f"the identity is not locked after the threshold: {locked.status}"
     gateway.stop()
 
     def check(started: RunningGateway, what: str) -> None:
         with SuiteClient(started) as client:
             response = steps.attempt(client, user, password)
-        assert response.status_code == 429 and started.verification_count() == 0, (
-            f"{what}: the gateway started and the lock was gone (answered {response.status_code}, "
+        assert response.status == 429 and started.verification_count() == 0, (
+            f"{what}: the gateway started and the lock was gone (answered {response.status}, "
             f"{started.verification_count()} proofs checked)")
 
     _run(start_gateway, gateway.data_dir, tmp_path / "trials", check, evidence)
@@ -123,7 +123,7 @@ def test_damaged_state_never_forgets_a_revocation(start_gateway: StartGateway, t
     user = new_user()
     gateway.register(user, password)
     with SuiteClient(gateway) as client:
-        login = steps.body_of(steps.attempt(client, user, password))
+        login = steps.attempt(client, user, password).body
         access, refresh = str(login.get("access_token")), str(login.get("refresh_token"))
         out = steps.patient(lambda: client.request("POST", "/v1/auth/logout", token=access))
         assert out.status_code in (200, 204), f"logout failed: {out.status_code}"

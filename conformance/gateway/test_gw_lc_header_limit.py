@@ -13,6 +13,7 @@ import pytest
 
 from aico_secure.target.gateway import RunningGateway
 
+from . import steps
 from .gwclient import SuiteClient
 
 ROUTES = ("/v1/auth/challenge", "/v1/auth/verify", "/v1/auth/refresh")
@@ -55,6 +56,7 @@ def test_declared_head_limit_is_the_enforced_one(shared_gateway: RunningGateway,
     assert isinstance(limit, int) and 1024 <= limit <= 1 << 20, (
         f"policy.max_header_bytes must declare the head limit in bytes (1 KiB..1 MiB), not {limit!r}")
     host = shared_gateway.base_url.removeprefix("https://")
+    route = steps.login_path(shared_gateway, route)
     with SuiteClient(shared_gateway) as client:
         at = _status(shared_gateway, client, _head(route, host, limit) + BODY)
         assert at is not None and at != 431 and at < 500, (

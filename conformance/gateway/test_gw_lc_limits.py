@@ -33,21 +33,40 @@ def _locked_before_proof(gateway: RunningGateway, response_status: int, retry_af
     assert gateway.verification_count() == before, f"{what}: the proof was checked although the lock was on"
 
 
+def _take_challenge(gateway: RunningGateway, client: SuiteClient, user: str) -> dict[str, object] | None:
+    """The first step of an SRP-6a login, taken now to be answered later; ``None`` for a build whose own login
+    is one request (there is no earlier step to carry past a lock, so the lock must hold on that request)."""
+    if not steps.is_srp(gateway):
+        return None
+    early = steps.challenge(client, user)
+    assert early.status_code == 200, f"no challenge for an enrolled user: {early.status_code}"
+    return steps.body_of(early)
+
+
+def _finish_login(client: SuiteClient, user: str, password: str,
+                  early: dict[str, object] | None) -> tuple[int, str | None, dict[str, object]]:
+    """The login's last step: the proof on ``early`` (SRP-6a), or the build's own whole login."""
+    if early is None:
+        outcome = client.login(user, password, honour_short_retry=True)
+        return outcome.status, outcome.retry_after, outcome.body
+    late = steps.prove(client, user, password, early)
+    return late.status_code, late.headers.get("retry-after"), steps.body_of(late)
+
+
 @pytest.mark.requirement("AICO-GW-003")
 def test_identity_lock_applies_at_the_proof_step(gateway: RunningGateway, password: str,
                                                  new_user: Callable[[], str]) -> None:
     user = new_user()
     gateway.register(user, password)
     with SuiteClient(gateway, fresh=True) as client:
-        early = steps.challenge(client, user)
-        assert early.status_code == 200, f"no challenge for an enrolled user: {early.status_code}"
+        early = _take_challenge(gateway, client, user)
         for _ in range(gateway.policy.identity_failure_threshold):
-            assert steps.attempt(client, user, password + "-wrong").status_code == 401
+            assert steps.attempt(client, user, password + "-wrong").status == 401
         before = gateway.verification_count()
-        late = steps.prove(client, user, password, steps.body_of(early))
-        _locked_before_proof(gateway, late.status_code, late.headers.get("retry-after"), before,
+        status, retry_after, body = _finish_login(client, user, password, early)
+        _locked_before_proof(gateway, status, retry_after, before,
                              "the right password on a challenge taken before the identity was locked")
-        assert "access_token" not in steps.body_of(late), "a locked identity was given a token"
+        assert "access_token" not in body, "a locked identity was given a token"
 
 
 @pytest.mark.requirement("AICO-GW-003")
@@ -56,14 +75,14 @@ def test_address_lock_applies_at_the_proof_step(gateway: RunningGateway, passwor
     user = new_user()
     gateway.register(user, password)
     with SuiteClient(gateway, fresh=True) as client:
-        early = steps.challenge(client, user)
-        assert early.status_code == 200, f"no challenge for an enrolled user: {early.status_code}"
+        early = _take_challenge(gateway, client, user)
         for _ in range(gateway.policy.address_failure_threshold):  # one guess per identity: only the address adds up
-            assert steps.attempt(client, new_user(), password).status_code == 401
+            assert steps.attempt(client, new_user(), password).status == 401
         before = gateway.verification_count()
-        late = steps.prove(client, user, password, steps.body_of(early))
-        _locked_before_proof(gateway, late.status_code, late.headers.get("retry-after"), before,
+        status, retry_after, body = _finish_login(client, user, password, early)
+        _locked_before_proof(gateway, status, retry_after, before,
                              "the right password on a challenge taken before the address was locked")
+        assert "access_token" not in body, "a locked address was given a token"
 
 
 def _spoofed(n: int) -> dict[str, str]:
@@ -77,20 +96,20 @@ def test_client_sent_address_headers_do_not_reset_the_address_count(gateway: Run
     limit = gateway.policy.address_failure_threshold
     with SuiteClient(gateway, fresh=True) as client:
         for n in range(limit):
-            status = steps.attempt(client, new_user(), password, _spoofed(n)).status_code
+            status = steps.attempt(client, new_user(), password, _spoofed(n)).status
             assert status == 401, f"wrong proof {n + 1} of {limit}: expected 401, got {status}"
         before = gateway.verification_count()
         for n in (limit, limit + 1):
             last = steps.attempt(client, new_user(), password, _spoofed(n))
-            _locked_before_proof(gateway, last.status_code, last.headers.get("retry-after"), before,
+            _locked_before_proof(gateway, last.status, last.retry_after, before,
                                  f"{limit} failures from one connection address, each claiming another address "
                                  "in X-Forwarded-For / Forwarded / X-Real-IP")
 
 
 def _login(gateway: RunningGateway, client: SuiteClient, user: str, password: str) -> dict[str, object]:
     response = steps.attempt(client, user, password)
-    assert response.status_code == 200, f"login failed: {response.status_code}"
-    return steps.body_of(response)
+    assert response.status == 200, f"login failed: {response.status}"
+    return response.body
 
 
 @pytest.mark.requirement("AICO-GW-002")
@@ -128,9 +147,10 @@ def test_body_limit_holds_on_every_protocol_step(shared_gateway: RunningGateway,
     head, tail = b'{"username": "', b'"}'
     body = head + b"a" * (limit + 1 - len(head) - len(tail)) + tail
     assert len(body) == limit + 1
+    path = steps.login_path(shared_gateway, route)
     with SuiteClient(shared_gateway) as client:
-        response = client.request("POST", route, content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 413, f"{route}: a body one byte over max_body_bytes got {response.status_code}"
+        response = client.request("POST", path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413, f"{path}: a body one byte over max_body_bytes got {response.status_code}"
 
 
 @pytest.mark.requirement("AICO-GW-004")
@@ -148,7 +168,7 @@ def test_body_limit_holds_for_a_body_sent_in_chunks(shared_gateway: RunningGatew
             yield body[start:start + 4096]
 
     with SuiteClient(shared_gateway) as client:
-        response = client.request("POST", "/v1/auth/challenge", content=chunks(),
+        response = client.request("POST", steps.login_path(shared_gateway, "/v1/auth/challenge"), content=chunks(),
                                   headers={"content-type": "application/json"})
     if over:
         assert response.status_code == 413, f"a chunked body one byte over max_body_bytes got {response.status_code}"
@@ -184,7 +204,7 @@ def test_cors_allows_exactly_the_declared_origins(shared_gateway: RunningGateway
         for origin in sorted(tried):
             for what, response in (
                     ("GET /v1/health", client.request("GET", "/v1/health", headers={"origin": origin})),
-                    ("preflight", client.request("OPTIONS", "/v1/auth/challenge",
+                    ("preflight", client.request("OPTIONS", steps.login_path(shared_gateway, "/v1/auth/challenge"),
                                                  headers={"origin": origin, **preflight}))):
                 allowed = response.headers.get("access-control-allow-origin")
                 assert allowed is None or allowed not in (origin, "*"), (

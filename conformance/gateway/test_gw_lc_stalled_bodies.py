@@ -20,6 +20,7 @@ import pytest
 
 from aico_secure.target.gateway import STALLED_BODY_BOUND_SECONDS, RunningGateway
 
+from . import steps
 from .gwclient import SuiteClient
 
 STALLED = 300  # more than a small server's connection or concurrency limit (uvicorn's example: 256)
@@ -34,7 +35,8 @@ def _stall(gateway: RunningGateway, client: SuiteClient) -> socket.socket | None
     try:
         sock = client.context.wrap_socket(socket.create_connection((host, int(port)), timeout=5),
                                           server_hostname=host)
-        sock.sendall(b"POST /v1/auth/challenge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        path = steps.login_path(gateway, "/v1/auth/challenge").encode()
+        sock.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      + f"Content-Length: {DECLARED}\r\n\r\n".encode() + b'{"username": "' + b"a" * (SENT - 14))
     except (OSError, ssl.SSLError):
         return None

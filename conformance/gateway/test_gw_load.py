@@ -22,6 +22,7 @@ from aico_secure.target import KeySession, Target
 from aico_secure.target.audit import AuditCapability
 from aico_secure.target.gateway import GatewayCapability, RunningGateway
 
+from . import steps
 from .gwclient import SuiteClient
 
 ATTACK_THREADS = 4
@@ -48,6 +49,9 @@ class Burst:
             self.statuses[response.status_code] += 1
 
     def _one(self, http: httpx.Client, kind: int) -> None:
+        if not steps.is_srp(self.gateway):
+            self._one_own_login(http, kind)
+            return
         if kind in (0, 1):
             user = self.victim if kind == 0 else "x" + secrets.token_hex(5)
             response = http.post("/v1/auth/challenge", json={"username": user})
@@ -66,6 +70,19 @@ class Burst:
         else:
             response = http.post("/v1/auth/challenge", content=self.oversize,
                                  headers={"content-type": "application/json"})
+        self._note(response)
+
+    def _one_own_login(self, http: httpx.Client, kind: int) -> None:
+        """The same mix for a build with its own login route: wrong passwords for the victim and for made-up
+        users, malformed and oversize bodies."""
+        user = self.victim if kind == 0 else "x" + secrets.token_hex(5)
+        entry = steps.entry_route(self.gateway, user, "wrong-" + secrets.token_hex(8))
+        if kind <= 2:
+            response = http.request(entry.method, entry.path, json=dict(entry.body))
+        else:
+            content = b'{"username": ["x"], "extra": 1}' if kind == 3 else self.oversize
+            response = http.request(entry.method, entry.path, content=content,
+                                    headers={"content-type": "application/json"})
         self._note(response)
 
     def attacker(self, seed: int) -> None:

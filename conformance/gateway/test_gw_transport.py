@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from aico_secure.target.gateway import RunningGateway
 
+from . import steps
 from .gwclient import SuiteClient
 
 MIN_HSTS_SECONDS = 31_536_000
@@ -101,14 +102,15 @@ def test_secure_headers_on_every_kind_of_response(gateway: RunningGateway, clien
                                                   new_user: Callable[[], str]) -> None:
     user = new_user()
     gateway.register(user, password)
+    login_route = steps.login_path(gateway, "/v1/auth/challenge")
     with httpx.Client(base_url=gateway.base_url, verify=client.context, timeout=30) as http:
         seen = {
             "health": http.get("/v1/health"),
             "no token": http.get("/v1/me"),
             "unknown path": http.get("/v1/no-such-route"),
             "wrong method": http.delete("/v1/health"),
-            "malformed": http.post("/v1/auth/challenge", content=b"{", headers={"content-type": "application/json"}),
-            "oversize": http.post("/v1/auth/challenge", headers={"content-type": "application/json"},
+            "malformed": http.post(login_route, content=b"{", headers={"content-type": "application/json"}),
+            "oversize": http.post(login_route, headers={"content-type": "application/json"},
                                   content=b"{" + b" " * (gateway.policy.max_body_bytes + 1) + b"}"),
         }
     assert [r.status_code for r in seen.values()] == [200, 401, 404, 405, 400, 413], \
@@ -132,7 +134,8 @@ def test_no_wildcard_or_reflected_cors_with_credentials(gateway: RunningGateway,
     responses = {
         "GET /v1/health": client.request("GET", "/v1/health", headers={"origin": origin}),
         "GET /v1/me": client.request("GET", "/v1/me", token=token, headers={"origin": origin}),
-        "preflight challenge": client.request("OPTIONS", "/v1/auth/challenge", headers=preflight),
+        "preflight login": client.request("OPTIONS", steps.login_path(gateway, "/v1/auth/challenge"),
+                                          headers=preflight),
         "preflight data": client.request("OPTIONS", "/v1/data/profile/note", headers=preflight),
     }
     for what, response in responses.items():

@@ -97,8 +97,8 @@ class TokenMachine(RuleBasedStateMachine):
     @rule()
     def login(self) -> None:
         response = steps.attempt(self.env.client, self.user, self.env.password)
-        assert response.status_code == 200, f"login with the right password failed: {response.status_code}"
-        access, refresh = self._pair(steps.body_of(response))
+        assert response.status == 200, f"login with the right password failed: {response.status}"
+        access, refresh = self._pair(response.body)
         self.sessions.append(TokenSession(access, refresh, self.now + self.access_ttl, self.now + self.refresh_ttl))
 
     @precondition(lambda self: bool(self.sessions))
@@ -206,8 +206,8 @@ class TokenMachine(RuleBasedStateMachine):
     def present_another_gateways_token(self, kind: str) -> None:
         assert self.env.foreign is not None
         response = steps.attempt(self.env.foreign, self.user, self.env.password)
-        assert response.status_code == 200, f"login at the other gateway failed: {response.status_code}"
-        access, refresh = self._pair(steps.body_of(response))
+        assert response.status == 200, f"login at the other gateway failed: {response.status}"
+        access, refresh = self._pair(response.body)
         self.env.crossings += 1
         if kind == "access":
             assert steps.me(self.env.client, access) == 401, "this gateway accepted another one's access token"

@@ -5,11 +5,14 @@ Checked through ``KeySession.seal/open`` only: no knowledge of the build's envel
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aico_secure.target import IntegrityViolation, KeySession
+from aico_secure.target import IntegrityViolation, KeysCapability, KeySession
 
 pytestmark = pytest.mark.requirement("AICO-KM-011")
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -60,14 +63,43 @@ def test_same_plaintext_never_seals_the_same(key_session: KeySession) -> None:
     assert len(sealed) == 1000, "two seals of one plaintext were identical (nonce reuse or no randomness)"
 
 
+PT1, PT2 = b"A" * 64, bytes(range(64))
+
+
+def _keystream_shared(c1: bytes, c2: bytes) -> bool | None:
+    """With a repeated nonce, ct1 XOR ct2 equals pt1 XOR pt2 at the ciphertext's offset (``PT1`` sealed into
+    ``c1``, ``PT2`` into ``c2``). Looked for at every alignment, so no knowledge of the envelope layout is
+    needed. ``None``: the two are of different lengths and cannot be compared this way."""
+    if len(c1) != len(c2):
+        return None
+    diff = bytes(a ^ b for a, b in zip(PT1, PT2, strict=True))
+    return diff[:32] in bytes(a ^ b for a, b in zip(c1, c2, strict=True))
+
+
 def test_no_keystream_reuse_between_records(key_session: KeySession) -> None:
-    """With a repeated nonce, ct1 XOR ct2 equals pt1 XOR pt2 at the ciphertext's offset. Look for that at every
-    alignment, so the check needs no knowledge of the envelope layout."""
-    pt1, pt2 = b"A" * 64, bytes(range(64))
-    diff = bytes(a ^ b for a, b in zip(pt1, pt2, strict=True))
+    compared = 0
     for _ in range(20):
-        c1, c2 = key_session.seal("libsql", b"k", pt1), key_session.seal("libsql", b"k", pt2)
-        if len(c1) != len(c2):
-            continue
-        xored = bytes(a ^ b for a, b in zip(c1, c2, strict=True))
-        assert diff[:32] not in xored, "two records were encrypted with the same keystream (nonce reuse)"
+        shared = _keystream_shared(key_session.seal("libsql", b"k", PT1), key_session.seal("libsql", b"k", PT2))
+        assert not shared, "two records were encrypted with the same keystream (nonce reuse)"
+        compared += shared is not None
+    assert compared, "records of equal length sealed to different lengths every time: nothing was compared"
+
+
+@pytest.mark.parametrize("reopen", ["same-instance", "after-restart"])
+def test_no_keystream_reuse_across_sessions(keys: KeysCapability, key_session: KeySession, tmp_path: Path,
+                                            password: str, fresh_keys: Callable[[], KeysCapability],
+                                            reopen: str) -> None:
+    """Nonces must stay unique over the key's whole life, not within one session: a counter that starts again at
+    every unlock (or every process) repeats the first nonces of the last session under the same data key."""
+    first = [key_session.seal("libsql", b"k", PT1) for _ in range(8)]
+    key_session.close()
+    opener = keys if reopen == "same-instance" else fresh_keys()
+    session = opener.unlock(tmp_path / "keys", password)
+    try:
+        second = [session.seal("libsql", b"k", PT2) for _ in range(8)]
+    finally:
+        session.close()
+    results = [_keystream_shared(c1, c2) for c1 in first for c2 in second]
+    assert not any(results), f"a record sealed after {reopen.replace('-', ' ')} reused the keystream (nonce) of " \
+                             "one sealed in the session before, under the same data key"
+    assert any(r is not None for r in results), "records of equal length sealed to different lengths: nothing compared"

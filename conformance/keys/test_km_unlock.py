@@ -19,6 +19,8 @@ from aico_secure.conform.checks import flip_byte, snapshot
 from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, RejectedCredentials
 
+from ._lifecycle import offered
+
 WRONG = ["", "x", "completely-different-password", "{password}x", "{password_upper}"]
 DAMAGE = ["truncate-half", "truncate-one", "empty", "garbage", "extend",
           "flip@0.1", "flip@0.3", "flip@0.5", "flip@0.7", "flip@0.9"]
@@ -201,9 +203,11 @@ def _damage(path: Path, how: str) -> None:
 
 @pytest.fixture
 def rotated_keyring(keys: KeysCapability, key_session: KeySession, tmp_path: Path) -> tuple[Path, list[Path]]:
-    """A closed keyring with a rotated data key, and the files the build names as its keyring."""
+    """A closed keyring holding a sealed record, with a rotated data key where the build rotates data keys (more of
+    the keyring's structure to damage), and the files the build names as its keyring. Damage must be refused
+    whether or not the build rotates, so a build without rotation is judged here too."""
     key_session.seal("libsql", b"k", b"v")
-    key_session.rotate_data_key("libsql")
+    offered("KeySession.rotate_data_key", lambda: key_session.rotate_data_key("libsql"), frozenset())
     key_session.close()
     keydir = tmp_path / "keys"
     return keydir, keys.keyring_files(keydir)
@@ -262,8 +266,8 @@ def test_repaired_keyring_opens_again(keys: KeysCapability, rotated_keyring: tup
 @pytest.mark.requirement("AICO-KM-010")
 def test_keyring_files_are_owner_only(keys: KeysCapability, key_session: KeySession, tmp_path: Path,
                                       password: str) -> None:
-    key_session.rotate_data_key("libsql")
-    key_session.change_password(password, password + "2")
+    offered("KeySession.rotate_data_key", lambda: key_session.rotate_data_key("libsql"), frozenset())
+    offered("KeySession.change_password", lambda: key_session.change_password(password, password + "2"), frozenset())
     key_session.close()
     for path in keys.keyring_files(tmp_path / "keys"):
         mode = stat.S_IMODE(path.stat().st_mode)

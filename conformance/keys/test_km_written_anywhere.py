@@ -23,14 +23,12 @@ import pytest
 
 from aico_secure.conform import writes
 from aico_secure.conform.passphrases import passphrase
-from aico_secure.conform.plugin import target_spec
 from aico_secure.target import (
     ContractError,
     IntegrityViolation,
     KeysCapability,
     KeySession,
     RejectedCredentials,
-    load_target,
 )
 
 PURPOSES = ("libsql", "duckdb", "rocksdb", "chroma", "audit", "transport")
@@ -120,20 +118,6 @@ def drive(point: str, keys: KeysCapability, directory: Path, fast_kdf: bool,
     run.collect(session, point)
     run.use(session, point)
     return run
-
-
-@pytest.fixture
-def fresh_keys(request: pytest.FixtureRequest) -> Callable[[], KeysCapability]:
-    """A new instance of the build's keys capability, as after a process restart."""
-
-    def load() -> KeysCapability:
-        spec = target_spec(request.config)
-        assert spec, "no --aico-target: cannot load a fresh instance of the build"
-        capability = load_target(spec).require("keys")
-        assert isinstance(capability, KeysCapability)
-        return capability
-
-    return load
 
 
 def watched(point: str, keys: KeysCapability, tmp_path: Path, fast_kdf: bool,

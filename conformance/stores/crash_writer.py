@@ -8,7 +8,8 @@ milliseconds rather than an interpreter start, so the quick profile can afford o
 
 The writer loads the build through the target contract only, opens the named stores (the test names one),
 writes two records to each (then prints ``{"prologue": true}``) and then works forever (puts, deletes,
-compaction, per-store data-key rotation, master-key rotation, password changes). It prints one JSON line
+compaction, per-store data-key rotation, master-key rotation, password changes; only puts and deletes when the
+request says ``writes_only``). It prints one JSON line
 before each operation (``begin``) and one after it returned (``done``), or ``lacks`` if the build turned out
 not to have that optional operation (it is not tried again), flushed, so the parent knows exactly what was
 committed when the kill landed. Values are derived from keys, so the parent can check them without being told.
@@ -61,6 +62,7 @@ def work(spec: str, request: dict[str, Any]) -> None:
     names: list[str] = request["names"]
     cycle, password = request["cycle"], request["password"]
     lacking: set[str] = set(request["lacking"])
+    writes_only = bool(request.get("writes_only"))
     target = load_target(spec)
     assert target.keys is not None
     session = target.keys.unlock(Path(request["keys_dir"]), password)
@@ -77,6 +79,8 @@ def work(spec: str, request: dict[str, Any]) -> None:
         name = prologue[number - 1] if number <= len(prologue) else rng.choice(names)
         store = stores[name]
         roll = rng.random() if number > len(prologue) else 0.0
+        if writes_only:  # nothing that could flush the writes acknowledged so far before the kill lands
+            roll *= 0.80
         kind = ("put" if roll < 0.70 or not written[name] else "delete" if roll < 0.80
                 else "rotate_data_key" if roll < 0.88 else "compact" if roll < 0.93
                 else "rotate_master" if roll < 0.97 else "change_password")

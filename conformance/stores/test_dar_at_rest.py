@@ -6,11 +6,14 @@ after reopening and the build's forensic image shows it)."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from aico_secure.target import KeySession, StoreCapability, VectorStore
 
+from . import _format as fmt
 from ._support import DIMENSION, Workload, found_in_image, leaks, lost_on_reopen, mismatches, open_store, write
 from .conftest import per_store
 
@@ -57,6 +60,66 @@ def test_canaries_are_in_no_file_of_the_store(store: StoreCapability, store_name
     evidence("value canaries in forensic image", f"{len(shown)}/{len(values)}")
     assert len(shown) == len(values), ("the forensic image does not show the stored data: it is not in this "
                                        f"directory or the hook decrypts nothing ({len(shown)}/{len(values)})")
+
+
+def _readable_sqlite_schema(path: Path) -> list[str]:
+    """The tables a plain SQLite reader finds in ``path`` (read-only, nothing written next to it); empty when the
+    file is not a readable SQLite database."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as conn:
+            return [str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")]
+    except sqlite3.DatabaseError:
+        return []
+
+
+@per_store(at_rest=True, stores=FILE_LEVEL)
+def test_file_level_store_has_no_readable_database_structure(store: StoreCapability, store_dir: Path,
+                                                             key_session: KeySession,
+                                                             evidence: Callable[[str, object], None]) -> None:
+    """Whole-file encryption hides more than values: a plain SQLite file with sealed values still shows its
+    schema, how many records there are and how large each is. No file of a file-level store may open as a
+    database with a plain reader."""
+    opened = open_store(store, key_session, store_dir)
+    try:
+        write(opened, Workload(), count=12, tag="s")
+    finally:
+        opened.close()
+    files = [p for p in sorted(store_dir.rglob("*")) if p.is_file() and not p.is_symlink()]
+    assert files, "the store left no file in its directory: nothing was checked"
+    readable = {str(p.relative_to(store_dir)): tables for p in files if (tables := _readable_sqlite_schema(p))}
+    evidence("files tried with a plain SQLite reader", len(files))
+    assert not readable, f"files that open as plain SQLite databases, schema readable: {readable}"
+
+
+FLIP_SPACING = 1024  # bytes between flipped bits: several per page at any page size SQLCipher allows above 1 KiB
+
+
+@per_store(at_rest=True, stores=("libsql",))
+def test_every_page_of_the_primary_store_is_authenticated(store: StoreCapability, store_dir: Path,
+                                                          key_session: KeySession, tmp_path: Path,
+                                                          evidence: Callable[[str, object], None]) -> None:
+    """SQLCipher authenticates every page with an HMAC: a bit flipped anywhere in a page the store reads is
+    refused, never read back as other data and never ignored. Without a MAC, a flip in a record's cell goes
+    unnoticed or changes the record. Needs no knowledge of the page size: one bit per KiB of the database file,
+    each in a trial of its own."""
+    opened = open_store(store, key_session, store_dir)
+    try:
+        workload = write(opened, Workload(), count=12, tag="p")
+    finally:
+        opened.close()
+    database = fmt.sqlcipher_database(store_dir)
+    assert database is not None, "the store left no database file: nothing was checked"
+    size = database.stat().st_size
+    offsets = list(range(FLIP_SPACING // 2, size, FLIP_SPACING))
+    assert offsets, f"{database.name} is {size} bytes: too small to flip a bit in"
+    relative = database.relative_to(store_dir)
+    accepted = [offset for offset in offsets if not fmt.flip_refused(store, key_session, store_dir,
+                                                                     tmp_path / "flip-trial", relative, offset,
+                                                                     workload)]
+    evidence("bits flipped in the database file", f"{len(offsets)} ({size} bytes); refused: "
+                                                  f"{len(offsets) - len(accepted)}")
+    assert not accepted, (f"a bit flipped at offset(s) {accepted[:8]} of {database.name} was not refused: the "
+                          "pages are not authenticated")
 
 
 @per_store("AICO-DAR-002", stores=("chroma",))

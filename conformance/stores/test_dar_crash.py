@@ -3,8 +3,9 @@ and everything opens with the current password afterwards.
 
 One test per store, so a build that lacks one store ("not implemented" for that store's case) still has the
 others crash-tested. A real process (forked by ``crash_writer.py``) drives the store through the contract
-and announces each operation before and after it. The test kills it, in turn: shortly after the store was written
-to, just after a rotation, compaction or password change began, and at a random moment. Then it unlocks with
+and announces each operation before and after it. The test kills it, in turn: as a write begins
+(once the store was written to), just after a rotation, compaction or password change began, and at a random
+moment. Then it unlocks with
 the current password (if a password change was in flight, the old or the new one), reopens the store and
 checks every acknowledged write and delete. A rotation the build does not have (``NotImplementedError``) is
 left out of the writer's work and recorded as evidence: the store is still crash-tested on writes. Per store,
@@ -40,6 +41,9 @@ from .crash_writer import OPTIONAL_OPS, document_for, value_for
 WRITER = Path(__file__).with_name("crash_writer.py")
 ROTATIONS = OPTIONAL_OPS  # rotate_data_key, compact, rotate_master, change_password
 MODES = ("writes", "rotation", "random")
+# A "writes" kill lands as one of these begins: a compaction or rotation in flight would have flushed the writes
+# acknowledged before it, so a kill then cannot show writes acknowledged but not yet durable.
+WRITES = ("put", "delete")
 READY_TIMEOUT = 120.0
 TARGETED_TIMEOUT = 30.0
 
@@ -155,11 +159,13 @@ def _run_cycle(server: WriterServer, keys_dir: Path, stores_dir: Path, names: li
                rng: random.Random, mode: str) -> dict[str, Any] | None:
     """Fork a writer, kill it, and apply what it acknowledged to the ledger; return the op in flight.
 
-    ``mode``: "writes" kills within 50 ms after every store was written to; "rotation" just after a rotation,
-    compaction or password change began; "random" at any moment up to 1.5 s after start."""
+    ``mode``: "writes" kills a writer that only puts and deletes (nothing that would flush what it acknowledged)
+    as a put or delete begins (within 5 ms), once every store was written to;
+    "rotation" just after a rotation, compaction or password change began; "random" at any moment up to 1.5 s
+    after start."""
     server.start({"keys_dir": str(keys_dir), "stores_dir": str(stores_dir), "cycle": cycle,
                   "seed": rng.randrange(2**31), "names": names, "password": ledger.password,
-                  "lacking": sorted(ledger.lacking)})
+                  "lacking": sorted(ledger.lacking), "writes_only": mode == "writes"})
     seen: list[dict[str, Any]] = []
     pid: int | None = None
     killed = False
@@ -174,6 +180,7 @@ def _run_cycle(server: WriterServer, keys_dir: Path, stores_dir: Path, names: li
             else:
                 raise AssertionError(f"writer did not start: {message}")
         deadline = time.monotonic() + (rng.uniform(0.02, 1.5) if mode == "random" else TARGETED_TIMEOUT)
+        reached = False
         while time.monotonic() < deadline:
             try:
                 message = server.take(max(0.0, deadline - time.monotonic()))
@@ -188,11 +195,15 @@ def _run_cycle(server: WriterServer, keys_dir: Path, stores_dir: Path, names: li
             if mode == "rotation" and ledger.lacking >= set(ROTATIONS):
                 mode = "writes"  # a build with no rotation at all: its writes are still crash-tested
             if (mode == "rotation" and message.get("op") in ROTATIONS and message["op"] not in ledger.lacking) or (
-                    mode == "writes" and writing):
-                time.sleep(rng.uniform(0.0, 0.05))
+                    mode == "writes" and writing and message.get("op") in WRITES):
+                time.sleep(rng.uniform(0.0, 0.05 if mode == "rotation" else 0.005))
                 if mode == "rotation" and _lacked_meanwhile(server, seen, ledger, message["begin"]):
                     continue  # the rotation turned out not to exist: wait for one that does
+                reached = True
                 break
+        if mode != "random" and not reached:  # a slow machine: a kill now would land before its moment
+            raise AssertionError(f"the writer did not reach the {mode} kill point within {TARGETED_TIMEOUT:.0f} s "
+                                 f"(it said {len(seen)} things): this kill would test nothing")
         os.kill(pid, signal.SIGKILL)
         killed = True
         while "reaped" not in (message := server.take(10)):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from aico_secure.conform.checks import snapshot
+from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, StoreCapability, Target
 
 from ._support import ALL_STORES, Workload, damage_trial, data_files, mismatches, open_store, write
@@ -51,17 +52,27 @@ DAMAGES: dict[str, Damage] = {"flip-spread": _flip_spread, "truncate-half": _tru
                               "other-store-file": _foreign, "flip-middle": _flip_middle}
 
 
-def _other_store_file(aico_target: Target, store_name: str, session: KeySession, tmp_path: Path) -> bytes:
-    """The largest file of another store of the same build, written with the same session."""
+def _other_store_file(aico_target: Target, store_name: str, session: KeySession, tmp_path: Path,
+                      fast_kdf: bool) -> bytes:
+    """The largest file of another store: another store of the same build written with the same session, or,
+    for a build with one store, another instance of this store under a keyring of its own (a file copied from
+    another profile or device)."""
     others = [n for n in ALL_STORES if n != store_name and n in aico_target.stores]
-    assert others, "the build has only one store: no other store's file to plant"
-    other = aico_target.stores[others[0]]
-    directory = tmp_path / f"other-{others[0]}"
-    opened = open_store(other, session, directory)
+    name = others[0] if others else store_name
+    if not others:
+        keys = aico_target.require("keys")
+        assert isinstance(keys, KeysCapability)
+        session = keys.create(tmp_path / "other-keys", passphrase(), fast_kdf=fast_kdf)
+    directory = tmp_path / f"other-{name}"
     try:
-        write(opened, Workload(), count=4, tag="o")
+        opened = open_store(aico_target.stores[name], session, directory)
+        try:
+            write(opened, Workload(), count=4, tag="o")
+        finally:
+            opened.close()
     finally:
-        opened.close()
+        if not others:
+            session.close()
     return data_files(directory)[0].read_bytes()
 
 
@@ -131,14 +142,14 @@ def test_store_reads_back_after_wrong_keyring_opens(store: StoreCapability, stor
 @per_store("AICO-DAR-005")
 def test_damaged_files_are_refused_or_read_exactly(aico_target: Target, aico_profile: str, store: StoreCapability,
                                                    store_name: str, store_dir: Path, tmp_path: Path,
-                                                   key_session: KeySession,
+                                                   key_session: KeySession, fast_kdf: bool,
                                                    evidence: Callable[[str, object], None]) -> None:
     opened = open_store(store, key_session, store_dir)
     try:
         workload = write(opened, Workload(), count=12, tag="d")
     finally:
         opened.close()
-    foreign = _other_store_file(aico_target, store_name, key_session, tmp_path)
+    foreign = _other_store_file(aico_target, store_name, key_session, tmp_path, fast_kdf)
     files = [p.relative_to(store_dir) for p in data_files(store_dir)]
     kinds = list(DAMAGES)
     if aico_profile == "quick":  # the largest file gets every kind, the others a flip or a truncation

@@ -54,16 +54,31 @@ def _swappable(db: Path) -> Iterator[tuple[str, str]]:
                 continue  # virtual tables (full-text search) the stdlib cannot read
 
 
+def _row_identity(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns that name one row: ``rowid``, or the primary key of a ``WITHOUT ROWID`` table."""
+    try:
+        conn.execute(f'SELECT rowid FROM "{table}" LIMIT 1').fetchall()
+        return ["rowid"]
+    except sqlite3.OperationalError:
+        info = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
+        return [f'"{name}"' for _position, name in info]
+
+
 def _swap(db: Path, table: str, column: str) -> bool:
     with closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute(f'SELECT rowid, "{column}" FROM "{table}" WHERE length("{column}") >= ? '
-                            f'ORDER BY rowid LIMIT 2', (MIN_PAYLOAD,)).fetchall()
-        if len(rows) < 2 or rows[0][1] == rows[1][1]:
+        identity = _row_identity(conn, table)
+        if not identity:
             return False
-        (a, value_a), (b, value_b) = rows
+        names = ", ".join(identity)
+        rows = conn.execute(f'SELECT "{column}", {names} FROM "{table}" WHERE length("{column}") >= ? '
+                            f'ORDER BY {names} LIMIT 2', (MIN_PAYLOAD,)).fetchall()
+        if len(rows) < 2 or rows[0][0] == rows[1][0]:
+            return False
+        (value_a, *a), (value_b, *b) = rows
+        where = " AND ".join(f"{name} = ?" for name in identity)
         try:
-            conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (value_b, a))
-            conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (value_a, b))
+            conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE {where}', (value_b, *a))
+            conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE {where}', (value_a, *b))
             conn.commit()
         except sqlite3.DatabaseError:
             return False  # a constraint of the engine's schema forbids it: not a swap an attacker gets for free
