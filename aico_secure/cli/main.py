@@ -17,7 +17,6 @@ from aico_secure.fuzzing import DEFAULT_MAX_TIME, MAX_BOUND
 from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
 PENDING = {
-    "scan": "dependency and static scans",
     "report": "re-rendering stored reports",
 }
 
@@ -119,6 +118,16 @@ def _inspect(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from aico_secure.scan import command
+    from aico_secure.scan.errors import ScanError
+
+    try:
+        return command.run(args)
+    except ScanError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _audit(args: argparse.Namespace) -> int:
     from aico_secure.audit import command
 
@@ -195,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_inspect(inspect)
     inspect.set_defaults(handler=_inspect)
+
+    scan = sub.add_parser("scan", help="static, configuration, dependency and cryptography scans of a source tree")
+    from aico_secure.scan.command import configure as configure_scan
+
+    configure_scan(scan)
+    scan.set_defaults(handler=_scan)
 
     audit = sub.add_parser("audit", help="verify a tamper-evident audit log")
     from aico_secure.audit.command import configure as configure_audit

@@ -73,3 +73,14 @@ def test_pytest_plugin_runs_the_suite_from_the_wheel(wheel_venv: Path, tmp_path:
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "AICO-KM-002" in proc.stdout and "AICO-KM-011" in proc.stdout
     assert "test_own.py" in proc.stdout or " passed" in proc.stdout
+
+
+def test_scan_runs_from_the_wheel_with_its_bandit_plugins(wheel_venv: Path, tmp_path: Path) -> None:
+    """The AICO rules are bandit plugins registered by the wheel's entry points: a scan from the wheel finds them."""
+    flawed = ROOT / "verification" / "scan" / "fixtures" / "static" / "flawed"
+    proc = subprocess.run([str(wheel_venv / "bin" / "aico-secure"), "scan", str(flawed), "--only", "static",
+                           "--format", "json"], cwd=tmp_path, capture_output=True, text=True, env=_clean_env(),
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rules = {f["rule_id"] for f in json.loads(proc.stdout)["findings"]}
+    assert {f"AICO-S10{n}" for n in range(1, 10)} <= rules, sorted(rules)

@@ -1,0 +1,1 @@
+"""Output formats of a scan, one module each behind ``interface.ScanFormat``."""
