@@ -16,10 +16,6 @@ from aico_secure.conform.limits import DEFAULT_TEST_TIMEOUT, MAX_WORKERS
 from aico_secure.fuzzing import DEFAULT_MAX_TIME, MAX_BOUND
 from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
-PENDING = {
-    "report": "re-rendering stored reports",
-}
-
 
 class CliError(Exception):
     """A usage or input problem: printed as one line, exit 2."""
@@ -118,6 +114,16 @@ def _inspect(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def _report(args: argparse.Namespace) -> int:
+    from aico_secure.report import command
+    from aico_secure.report.signing import SigningError
+
+    try:
+        return command.run(args)
+    except SigningError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _scan(args: argparse.Namespace) -> int:
     from aico_secure.scan import command
     from aico_secure.scan.errors import ScanError
@@ -164,14 +170,6 @@ def _fuzz(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
-def _pending(name: str) -> Callable[[argparse.Namespace], int]:
-    def handler(_args: argparse.Namespace) -> int:
-        print(f"aico-secure {name}: not available yet in {__version__} ({PENDING[name]} is not built)", file=sys.stderr)
-        return 2
-
-    return handler
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="aico-secure", description="Verify an AICO build against its "
                            "data-security architecture.")
@@ -211,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure_scan(scan)
     scan.set_defaults(handler=_scan)
 
+    report = sub.add_parser("report", help="sign a conformance report and verify a signed one")
+    from aico_secure.report.command import configure as configure_report
+
+    configure_report(report)
+    report.set_defaults(handler=_report)
+
     audit = sub.add_parser("audit", help="verify a tamper-evident audit log")
     from aico_secure.audit.command import configure as configure_audit
 
@@ -233,10 +237,6 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--corpus", help="corpus folder (kept between campaigns)")
     fuzz.set_defaults(handler=_fuzz)
 
-    for name, what in PENDING.items():
-        p = sub.add_parser(name, help=f"{what} (not available yet)")
-        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        p.set_defaults(handler=_pending(name))
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The low-level primitives against Wycheproof: AES-256-GCM (96-bit nonces), HKDF-SHA256, HMAC-SHA256."""
+"""The low-level primitives against Wycheproof: AES-256-GCM (96-bit nonces), HKDF-SHA256, HMAC-SHA256, Ed25519."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from aico_secure.crypto.aead import InvalidTagError, aes_gcm_decrypt, aes_gcm_encrypt
+from aico_secure.crypto.ed25519 import ed25519_verify
 from aico_secure.crypto.hkdf import hkdf_sha256, hmac_sha256
 from verification.conftest import wycheproof_vectors
 
@@ -37,3 +38,10 @@ def test_hkdf_sha256(vector: dict[str, Any]) -> None:
 def test_hmac_sha256(vector: dict[str, Any]) -> None:
     tag = hmac_sha256(bytes.fromhex(vector["key"]), bytes.fromhex(vector["msg"]))
     assert (tag == bytes.fromhex(vector["tag"])) == (vector["result"] == "valid")
+
+
+@wycheproof_vectors("ed25519_test.json")
+def test_ed25519_verify(vector: dict[str, Any]) -> None:
+    valid = ed25519_verify(bytes.fromhex(vector["group"]["publicKey"]["pk"]), bytes.fromhex(vector["msg"]),
+                           bytes.fromhex(vector["sig"]))
+    assert valid == (vector["result"] == "valid"), f"tcId {vector['tcId']}: {vector['comment']} {vector['flags']}"
