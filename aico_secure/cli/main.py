@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from aico_secure import __version__
-from aico_secure.conform.limits import DEFAULT_TEST_TIMEOUT, MAX_WORKERS
+from aico_secure.conform.limits import DEFAULT_FORMATS, DEFAULT_TEST_TIMEOUT, MAX_WORKERS
 from aico_secure.fuzzing import DEFAULT_MAX_TIME, MAX_BOUND
 from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
@@ -68,9 +68,28 @@ def _controls(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if not zoo:
         raise CliError("no negative controls found: suite power cannot be measured")
-    results = controls.run_all(zoo, workers=args.workers, profile=args.profile,
-                               progress=lambda r: print(f"  {r.control.name}: {'caught' if r.caught else 'MISSED'}",
-                                                        flush=True))
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        counts = {"caught": 0, "missed": 0}
+        bar = Progress(TextColumn("negative controls"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("[green]{task.fields[caught]} caught[/] [red]{task.fields[missed]} missed[/]"),
+                       TimeElapsedColumn(), console=Console(file=sys.stderr), transient=True)
+        task = bar.add_task("controls", total=len(zoo), caught=0, missed=0)
+
+        def advance(result: controls.ControlResult) -> None:
+            counts["caught" if result.caught else "missed"] += 1
+            bar.update(task, advance=1, caught=counts["caught"], missed=counts["missed"])
+            if not result.caught:
+                bar.console.print(f"  {result.control.name}: MISSED")
+
+        with bar:
+            results = controls.run_all(zoo, workers=args.workers, profile=args.profile, progress=advance)
+    else:
+        results = controls.run_all(zoo, workers=args.workers, profile=args.profile,
+                                   progress=lambda r: print(f"  {r.control.name}: "
+                                                            f"{'caught' if r.caught else 'MISSED'}", flush=True))
     table, power = controls.power_table(results)
     print(table)
     return 0 if power == 1.0 else 1
@@ -89,11 +108,16 @@ def _conform(args: argparse.Namespace) -> int:
         return _controls(args)
     if not args.target:
         raise CliError("--target is required (or --controls to measure suite power)")
+    # --format and the old --report-format (comma-separated) add to one list; none: the default formats.
+    formats = [*(args.formats or ()), *(n for text in args.report_format or () for n in text.split(","))]
     options = runner.RunOptions(
         target=args.target, profile=args.profile,
-        report_dir=None if args.no_report else Path(args.report_dir), workers=args.workers,
+        report_dir=None if args.no_report else Path(args.output), workers=args.workers, quiet=args.quiet,
         extra_args=tuple(args.pytest_args or ()), test_timeout=args.test_timeout, load_timeout=args.load_timeout,
-        report_formats=tuple(args.report_format.split(",")),
+        report_formats=tuple(formats), requirements=tuple(args.requirements or ()),
+        waivers=Path(args.waivers) if args.waivers else None,
+        baseline=Path(args.baseline) if args.baseline else None,
+        progress=sys.stderr.isatty() and not args.quiet,
     )
     try:
         runner.validate(options)  # every option before anything runs
@@ -116,11 +140,12 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from aico_secure.report import command
+    from aico_secure.report.document import ReportError
     from aico_secure.report.signing import SigningError
 
     try:
         return command.run(args)
-    except SigningError as exc:
+    except (SigningError, ReportError) as exc:
         raise CliError(str(exc)) from None
 
 
@@ -164,13 +189,23 @@ def _fuzz(args: argparse.Namespace) -> int:
         if not args.harness:
             raise CliError("name a harness (see --list)")
         campaign = fuzzing.Campaign(args.harness, runs=args.runs, max_time=args.max_time,
-                                    corpus=Path(args.corpus) if args.corpus else None)
+                                    corpus=Path(args.corpus) if args.corpus else None,
+                                    output=Path(args.output) if args.output else None)
         return fuzzing.run(campaign)
     except fuzzing.FuzzError as exc:
         raise CliError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("conform", "inspect", "scan", "report", "audit", "keyring", "fuzz")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``only`` just that command's options in full: the other commands' modules are
+    not imported, so a bad option of one command is refused without paying for every other command's imports."""
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
     parser = OneLineParser(prog="aico-secure", description="Verify an AICO build against its "
                            "data-security architecture.")
     parser.add_argument("--version", action="version", version=f"aico-secure {__version__}")
@@ -181,7 +216,24 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("--controls", action="store_true",
                          help="run the suite against every negative control and print the suite's power")
     conform.add_argument("--profile", choices=("quick", "full", "release"), default="quick")
-    conform.add_argument("--report-dir", default="reports", help="where reports are written (default: reports)")
+    conform.add_argument("--output", "--report-dir", dest="output", default="reports", metavar="DIR",
+                         help="where reports are written, one file per format with one timestamped name "
+                              "(default: reports; --report-dir is the old spelling)")
+    conform.add_argument("--format", dest="formats", action="append", metavar="FMT",
+                         help="report format to write, repeatable, from the report registry (default: "
+                              + ", ".join(DEFAULT_FORMATS) + ")")
+    conform.add_argument("--report-format", action="append", metavar="FMT[,FMT]",
+                         help="the old spelling of --format: comma-separated formats")
+    conform.add_argument("--requirement", dest="requirements", action="append", metavar="ID",
+                         help="run only this requirement's tests (repeatable; each must be in the catalog)")
+    conform.add_argument("--waivers", metavar="FILE",
+                         help="a YAML waiver file (requirement, justification, approver, expires, run); every "
+                              "waiver is checked before the run starts")
+    conform.add_argument("--baseline", metavar="REPORT",
+                         help="an earlier JSON report; anything worse than there (report diff's rules: a worse "
+                              "outcome, a requirement no longer judged) fails the run (exit 1) and is listed")
+    conform.add_argument("-q", "--quiet", action="store_true",
+                         help="for CI: print only the verdict line and the report paths")
     conform.add_argument("--no-report", action="store_true", help="print the verdict only")
     conform.add_argument("-n", "--workers", type=int, default=1,
                          help=f"parallel pytest-xdist workers, 1 to {MAX_WORKERS} (default 1)")
@@ -192,39 +244,42 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("--load-timeout", type=_seconds("--load-timeout"), default=DEFAULT_LOAD_TIMEOUT,
                          metavar="SECONDS", help="how long the target factory may take to return; longer is "
                                                  f"\"target cannot load\", exit 2 (default {DEFAULT_LOAD_TIMEOUT:g} s)")
-    conform.add_argument("--report-format", default="json,markdown", metavar="FMT[,FMT]",
-                         help="report formats to write: json, markdown (default: both)")
     conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
     conform.set_defaults(handler=_conform)
 
     inspect = sub.add_parser("inspect", help="look for canaries, embeddings and keys readable in a data directory")
-    from aico_secure.inspector.command import configure as configure_inspect
+    if wanted("inspect"):
+        from aico_secure.inspector.command import configure as configure_inspect
 
-    configure_inspect(inspect)
+        configure_inspect(inspect)
     inspect.set_defaults(handler=_inspect)
 
     scan = sub.add_parser("scan", help="static, configuration, dependency and cryptography scans of a source tree")
-    from aico_secure.scan.command import configure as configure_scan
+    if wanted("scan"):
+        from aico_secure.scan.command import configure as configure_scan
 
-    configure_scan(scan)
+        configure_scan(scan)
     scan.set_defaults(handler=_scan)
 
-    report = sub.add_parser("report", help="sign a conformance report and verify a signed one")
-    from aico_secure.report.command import configure as configure_report
+    report = sub.add_parser("report", help="merge, render, diff, sign and verify reports")
+    if wanted("report"):
+        from aico_secure.report.command import configure as configure_report
 
-    configure_report(report)
+        configure_report(report)
     report.set_defaults(handler=_report)
 
     audit = sub.add_parser("audit", help="verify a tamper-evident audit log")
-    from aico_secure.audit.command import configure as configure_audit
+    if wanted("audit"):
+        from aico_secure.audit.command import configure as configure_audit
 
-    configure_audit(audit)
+        configure_audit(audit)
     audit.set_defaults(handler=_audit)
 
     keyring = sub.add_parser("keyring", help="create, inspect, check, rotate or re-password a keyring")
-    from aico_secure.keys.command import configure as configure_keyring
+    if wanted("keyring"):
+        from aico_secure.keys.command import configure as configure_keyring
 
-    configure_keyring(keyring)
+        configure_keyring(keyring)
     keyring.set_defaults(handler=_keyring)
 
     fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
@@ -235,13 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop after this many seconds (at least 1); with neither --runs nor --max-time a "
                            f"campaign stops after {DEFAULT_MAX_TIME} s")
     fuzz.add_argument("--corpus", help="corpus folder (kept between campaigns)")
+    fuzz.add_argument("--output", metavar="FILE", help="write the campaign's JSON result here (for report merge)")
     fuzz.set_defaults(handler=_fuzz)
 
     return parser
 
 
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS and argv and argv[0] == first else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_chosen_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)

@@ -54,15 +54,47 @@ def per_test_timeout(profile: str, given: float | None) -> float:
     return given if given is not None else DEFAULT_TEST_TIMEOUT[check_profile(profile)]
 
 
-def check_report_formats(text: str) -> tuple[str, ...]:
-    from aico_secure.report.formats import FORMATS
+# What ``conform`` writes when no format is named: the auditor's files (JSON, Markdown, HTML) and the one CI
+# test dashboards read (JUnit).
+DEFAULT_FORMATS = ("json", "markdown", "html", "junit")
 
-    names = tuple(n.strip() for n in text.split(","))
-    unknown = [n for n in names if n not in FORMATS]
-    if not names or unknown:
+
+def default_formats() -> tuple[str, ...]:
+    """``DEFAULT_FORMATS`` that the report registry knows in this installation, in order: checked when the
+    run starts, so a default never names a format that cannot be written."""
+    from aico_secure.report import formats
+
+    return tuple(name for name in DEFAULT_FORMATS if name in formats.NAMES)
+
+
+def check_report_formats(names: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Every named format must be in the report registry (``aico_secure.report.formats``); names are
+    comma-separated text (the pytest option) or a sequence (the CLI's repeatable ``--format``). An alias and
+    its format (``md``, ``markdown``) write one file."""
+    from aico_secure.report import formats
+
+    items = names.split(",") if isinstance(names, str) else list(names)
+    stripped = tuple(n.strip() for n in items)
+    unknown = [n for n in stripped if n not in formats.NAMES]
+    if not stripped or unknown:
         raise LimitError(f"unknown report format(s) {', '.join(repr(n) for n in unknown)}; "
-                         f"choose from {', '.join(sorted(FORMATS))}")
-    return tuple(dict.fromkeys(names))
+                         f"choose from {', '.join(formats.NAMES)}")
+    return tuple(dict.fromkeys(formats.canonical(n) for n in stripped))
+
+
+def check_requirements(ids: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Requirement IDs to run: each must be in the catalog (an unknown ID would select nothing and look like
+    a clean partial run)."""
+    from aico_secure.conform.catalog import default_catalog
+
+    items = ids.split(",") if isinstance(ids, str) else list(ids)
+    wanted = tuple(dict.fromkeys(i.strip() for i in items))
+    catalog = default_catalog()
+    unknown = [i for i in wanted if catalog.get(i) is None]
+    if not wanted or unknown:
+        raise LimitError(f"unknown requirement(s) {', '.join(repr(i) for i in unknown) or '(none given)'}; "
+                         "see conformance/requirements.yaml")
+    return wanted
 
 
 def check_report_dir(path: Path) -> Path:

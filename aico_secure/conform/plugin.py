@@ -8,16 +8,16 @@ Runs under pytest-xdist too: workers only tag reports; the controller aggregates
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sys
 from collections.abc import Callable, Generator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aico_secure import __version__
 from aico_secure.conform import limits, writes
 from aico_secure.conform.catalog import Catalog, load_catalog
 from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
@@ -46,11 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="quick (before a push), full (release gate: crash and load checks), release (full, and "
                          "refuses test KDF keyrings)")
     group.addoption("--aico-report-dir", default=None, metavar="DIR",
-                    help="write the conformance report here (JSON and Markdown)")
+                    help="write the conformance report here, one file per --aico-report-format")
     group.addoption("--aico-requirements", default=None, metavar="ID,ID",
-                    help="run only the conformance tests bound to these requirement IDs")
-    group.addoption("--aico-report-format", default="json,markdown",
-                    help="comma-separated report formats (json, markdown); checked before the run starts")
+                    help="run only the conformance tests bound to these requirement IDs (each must be in the "
+                         "catalog)")
+    group.addoption("--aico-report-format", default=None, metavar="FMT,FMT",
+                    help="comma-separated report formats from the report registry; checked before the run "
+                         "starts (default: " + ", ".join(limits.DEFAULT_FORMATS) + ", those installed)")
+    group.addoption("--aico-waivers", default=None, metavar="FILE",
+                    help="a YAML waiver file (requirement, justification, approver, expires, run); checked "
+                         "before the run starts")
+    group.addoption("--aico-baseline", default=None, metavar="REPORT",
+                    help="an earlier JSON report: anything worse than there (report diff's rules) fails the run")
     group.addoption("--aico-test-timeout", default=None, metavar="SECONDS",
                     help="per-test timeout for conformance tests; a test that runs out of time is \"error\" "
                          "(default by profile: " + ", ".join(f"{p} {t:g} s" for p, t in
@@ -77,17 +84,85 @@ def _load_timeout(config: pytest.Config) -> float:
     return DEFAULT_LOAD_TIMEOUT if given is None else limits.parse_timeout("--aico-load-timeout", str(given))
 
 
+def _report_formats(config: pytest.Config) -> tuple[str, ...]:
+    given = config.getoption("aico_report_format")
+    return limits.check_report_formats(given if given is not None else limits.default_formats())
+
+
+_WAIVERS = pytest.StashKey[list[Any]]()
+_TODAY = pytest.StashKey[date]()
+
+
+def _today(config: pytest.Config) -> date:
+    """One "today" per process, so the waivers that deselect tests are the waivers applied to the report."""
+    if _TODAY not in config.stash:
+        from aico_secure.report import waivers
+
+        config.stash[_TODAY] = waivers.today()
+    return config.stash[_TODAY]
+
+
+def _waivers(config: pytest.Config) -> list[Any]:
+    """The run's waivers (``aico_secure.report.waivers``), read and checked once per process."""
+    if _WAIVERS not in config.stash:
+        from aico_secure.conform.catalog import default_catalog
+        from aico_secure.report import waivers
+
+        path = config.getoption("aico_waivers")
+        config.stash[_WAIVERS] = [] if not path else \
+            waivers.load(Path(path), default_catalog(), config.getoption("aico_profile"))
+    return config.stash[_WAIVERS]
+
+
 def _validate_options(config: pytest.Config) -> None:
-    """Every option of ours, before collection: a bad value is a usage error now, not a crash after the run."""
+    """Every option of ours, before collection: a bad value is a usage error now, not a crash after the run.
+    The report directory is created last, so a refused option leaves nothing behind."""
+    from aico_secure.report import document, waivers
+
     try:
         _test_timeout(config)
         _load_timeout(config)
-        limits.check_report_formats(config.getoption("aico_report_format"))
+        _report_formats(config)
+        if config.getoption("aico_requirements"):
+            limits.check_requirements(config.getoption("aico_requirements"))
+        _waivers(config)
+        baseline = config.getoption("aico_baseline")
+        if baseline and not hasattr(config, "workerinput"):
+            document.load(Path(baseline))
         report_dir = config.getoption("aico_report_dir")
         if report_dir and not hasattr(config, "workerinput"):
             limits.check_report_dir(Path(report_dir))
-    except limits.LimitError as exc:
+    except (limits.LimitError, waivers.WaiverError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    except document.ReportError as exc:
+        raise pytest.UsageError(f"--aico-baseline: {exc}") from None
+
+
+_SEED_KEY = "aico_hypothesis_seed"
+
+
+def _choose_hypothesis_seed(config: pytest.Config) -> None:
+    """Fix one hypothesis seed for a conformance run when none was given, so the report always names the seed
+    that reproduces it. The controller draws it; an xdist worker re-parses the command line (it does not
+    receive the controller's option values), so the seed travels in ``workerinput`` (``pytest_configure_node``)
+    and is set here, before hypothesis's plugin reads it, in every process."""
+    if not config.pluginmanager.hasplugin("hypothesispytest") or not config.getoption("aico_target"):
+        return  # only a conformance run writes provenance
+    if getattr(config.option, "hypothesis_seed", None) is not None:
+        return
+    given = getattr(config, "workerinput", {}).get(_SEED_KEY)
+    if given is not None:
+        config.option.hypothesis_seed = str(given)
+    elif not hasattr(config, "workerinput"):
+        config.option.hypothesis_seed = str(secrets.randbits(32))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller, before a worker starts: hand it the run's hypothesis seed."""
+    seed = getattr(node.config.option, "hypothesis_seed", None)
+    if seed is not None:
+        node.workerinput[_SEED_KEY] = str(seed)
 
 
 _CHECKED: dict[tuple[str, float], TargetIdentity | TargetLoadError] = {}
@@ -141,7 +216,9 @@ def _in_suite(path: Path) -> bool:
         return False
 
 
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed
 def pytest_configure(config: pytest.Config) -> None:
+    _choose_hypothesis_seed(config)
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this conformance test checks")
     config.addinivalue_line("markers", "aico_profile(name): the least profile (quick/full/release) that runs this test")
     _validate_options(config)
@@ -172,6 +249,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     catalog: Catalog | None = None
     profile = PROFILES.index(config.getoption("aico_profile"))
     only = set(filter(None, (config.getoption("aico_requirements") or "").split(",")))
+    from aico_secure.report import waivers
+
+    not_run = waivers.not_run(_waivers(config), _today(config))  # run: false, and not expired
     timeout = pytest.mark.timeout(_test_timeout(config), method="signal" if hasattr(signal, "SIGALRM") else "thread")
     keep, drop = [], []
     for item in items:
@@ -189,7 +269,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         least = marker.args[0] if marker else "quick"
         if least not in PROFILES:
             raise pytest.UsageError(f"{item.nodeid}: unknown aico_profile {least!r}")
-        if PROFILES.index(least) > profile or (only and not only & set(ids)):
+        if PROFILES.index(least) > profile or (only and not only & set(ids)) or set(ids) <= not_run:
             drop.append(item)
             continue
         item.user_properties.append((_REQ_PROP, ",".join(sorted(set(ids)))))
@@ -203,6 +283,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
     if catalog is not None and not config.option.collectonly and any(_in_suite(Path(str(i.path))) for i in keep):
         _loaded_target(config, keep_error=True)  # load now, outside any test's timeout
+
+
+def _hypothesis_seed(config: pytest.Config) -> str | None:
+    """The seed hypothesis ran with: given (``--hypothesis-seed``) or chosen for the run in
+    ``pytest_configure``; None only when hypothesis's plugin is not active."""
+    seed = getattr(config.option, "hypothesis_seed", None)
+    return None if seed is None else str(seed)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -255,9 +342,13 @@ class ConformanceRecorder:
         self.report_paths: list[Path] = []
         self.verdict_ok: bool | None = None
         self.interrupted = False
+        self.regressions: list[str] = []
+        self.failed_tests: set[str] = set()  # every failed test of the run, conformance or not
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = {str(k): str(v) for k, v in report.user_properties}
+        if report.failed:
+            self.failed_tests.add(report.nodeid)
         if _REQ_PROP not in props:
             return
         result = self.results.setdefault(
@@ -287,30 +378,40 @@ class ConformanceRecorder:
                 result.evidence[key[len(_EVIDENCE_PREFIX):]] = str(value)
 
     def build_report(self) -> Any:
-        from aico_secure.report.model import ConformanceReport
+        from aico_secure.report import provenance, waivers
+        from aico_secure.report.model import Provenance, Report, SourceKind, SourceRun, TargetInfo
 
         spec = target_spec(self.config) or ""
         catalog = load_catalog()
         verdicts = aggregate(catalog, self.results.values())
+        given = _waivers(self.config)
         if not self.whole_suite:
-            verdicts = [v for v in verdicts if v.tests]
+            # A requirement waived with run: false has no tests by design; list it when it was asked for.
+            only = set(filter(None, (self.config.getoption("aico_requirements") or "").split(",")))
+            skipped = waivers.not_run(given, _today(self.config)) & only
+            verdicts = [v for v in verdicts if v.tests or v.requirement.id in skipped]
+        applied = waivers.apply(verdicts, given, _today(self.config))
+        verdicts = applied.verdicts
         notes = [] if self.whole_suite else ["partial run: only the requirements its tests touched are listed"]
-        name, version, caps = "unloadable", "unknown", {}
+        notes += applied.notes
+        target = TargetInfo(spec, "unloadable", "unknown", {})
         try:
             identity = checked_identity(spec, _load_timeout(self.config))
-            name, version, caps = identity.name, identity.version, identity.capabilities
+            target = TargetInfo(spec, identity.name, identity.version, dict(identity.capabilities))
         except TargetLoadError as exc:
             notes.append(f"target cannot load, the run fails: {exc}")
+        problems = []
         if not self.results:
-            notes.append("no conformance test ran: the run fails")
+            problems.append("no conformance test ran")
         if self.interrupted:
-            notes.append("the run was interrupted before it finished: the run fails")
-        return ConformanceReport(
-            tool_version=__version__, target_spec=spec, target_name=name, target_version=version,
-            profile=self.config.getoption("aico_profile"), started_at=self.started,
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"), catalog_version=catalog.version,
-            capabilities=caps, verdicts=verdicts, notes=notes,
-        )
+            problems.append("the run was interrupted before it finished")
+        notes += [f"{p}: the run fails" for p in problems]
+        origin: Provenance = provenance.collect(
+            "conform", started_at=self.started, target=target, profile=self.config.getoption("aico_profile"),
+            hypothesis_seed=_hypothesis_seed(self.config))
+        source = SourceRun(SourceKind.CONFORM, origin, complete=not problems, problems=tuple(problems),
+                           summary={"tests": len(self.results), "requirements": len(verdicts)})
+        return Report(provenance=origin, verdicts=verdicts, sources=[source], waivers=applied.records, notes=notes)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -319,10 +420,16 @@ class ConformanceRecorder:
         self.interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
         report = self.build_report()
         self.report = report
-        self.verdict_ok = report.ok and bool(self.results) and not self.interrupted
+        baseline = self.config.getoption("aico_baseline")
+        if baseline:
+            from aico_secure.report import document
+
+            self.regressions = _regressions(document.load(Path(baseline)), report)
+            report.notes.extend(f"regression against the baseline: {line}" for line in self.regressions)
+        self.verdict_ok = report.ok and bool(self.results) and not self.interrupted and not self.regressions
         report_dir = self.config.getoption("aico_report_dir")
         if report_dir:
-            formats = limits.check_report_formats(self.config.getoption("aico_report_format"))
+            formats = _report_formats(self.config)
             try:
                 self.report_paths = write_reports(report, Path(report_dir), formats)
             except ReportWriteError as exc:
@@ -332,6 +439,11 @@ class ConformanceRecorder:
                 return
         if not self.verdict_ok and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif self.verdict_ok and session.exitstatus == pytest.ExitCode.TESTS_FAILED \
+                and self.failed_tests <= set(self.results):
+            # Every failed test is a conformance test whose requirement is waived (the verdict is ok): the
+            # waiver is the accepted exception, so the run passes. A failed test outside the suite still fails.
+            session.exitstatus = pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         report = getattr(self, "report", None)
@@ -343,10 +455,28 @@ class ConformanceRecorder:
             tr.write_line(f"{v.requirement.id:<13} {v.outcome.value:<16} {v.requirement.severity:<8} "
                           f"{len(v.tests)} test(s)")
         totals = ", ".join(f"{k}: {n}" for k, n in report.totals().items() if n)
-        tr.write_line(f"target {report.target_spec} ({report.target_name}), profile {report.profile}: "
+        target = report.provenance.target
+        tr.write_line(f"target {target.spec} ({target.name}), profile {report.provenance.profile}: "
                       f"{'PASS' if self.verdict_ok else 'FAIL'} ({totals})")
+        for line in self.regressions:
+            tr.write_line(f"regression against the baseline: {line}")
         for path in self.report_paths:
             tr.write_line(f"report written: {path}")
+
+
+def _regressions(baseline: Any, report: Any) -> list[str]:
+    """What got worse since ``baseline``, one line each, by the report comparison ``report diff`` uses
+    (``aico_secure.report.diff``): a worse outcome, a requirement no longer judged, a new finding."""
+    from aico_secure.report.diff import diff
+
+    changes = diff(baseline, report)
+
+    def shown(outcome: Outcome | None) -> str:
+        return outcome.value if outcome else "absent"
+
+    lines = [f"{c.requirement} {shown(c.old)} -> {shown(c.new)} ({c.reason})" for c in changes.regressions]
+    lines += [f"new finding {f.rule_id} ({f.severity}) {f.path or '-'}" for f in changes.new_findings]
+    return lines
 
 
 # ---- fixtures every conformance test can use ---------------------------------------------------------------

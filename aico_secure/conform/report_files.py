@@ -18,7 +18,7 @@ class ReportWriteError(Exception):
     """The report could not be written (one line: the directory and the OS's reason)."""
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -42,8 +42,8 @@ def write_reports(report: Any, directory: Path, format_names: tuple[str, ...]) -
         directory.mkdir(parents=True, exist_ok=True)
         for name in format_names:
             fmt = formats.get(name)
-            path = directory / f"conformance-{report.profile}-{stamp}{fmt.suffix}"
-            _write_atomic(path, fmt.render(report))
+            path = directory / f"conformance-{report.provenance.profile}-{stamp}{fmt.suffix}"
+            write_atomic(path, fmt.render(report))
             written.append(path)
     except OSError as exc:
         for path in written:

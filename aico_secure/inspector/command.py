@@ -43,8 +43,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vector-canary", metavar="FILE", help="a JSON list of float lists (embeddings)")
     parser.add_argument("--key-hex", action="append", default=[], metavar="HEX", help="key material that must "
                         "appear nowhere, raw, hex or base64 (repeatable)")
-    parser.add_argument("--format", choices=formats.NAMES, default="text")
-    parser.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    parser.add_argument("--format", action="append", choices=formats.NAMES, metavar="FMT",
+                        help=f"output format, repeatable: {', '.join(formats.NAMES)} (default: text)")
+    parser.add_argument("--output", metavar="PATH", help="write the report here instead of standard output "
+                        "(with several formats: a directory, one file per format, as aico-secure scan does)")
     parser.add_argument("--workload", action="store_true", help="first run the canary workload of --target into "
                         "DIR, then inspect DIR for what it wrote")
     parser.add_argument("--target", metavar="PKG.MOD:FACTORY", help="the build the workload drives")
@@ -186,6 +188,33 @@ def _write(text: str, output: str | None) -> None:
                 os.unlink(tmp)
 
 
+# File names when several formats are written into one --output directory (``inspect<suffix>``, as ``scan``).
+SUFFIXES = {"text": ".txt", "json": ".json", "sarif": ".sarif"}
+
+
+def _destinations(names: list[str], output: str | None, inspected: Path) -> dict[str, str | None]:
+    """Where each format goes, decided before the inspection runs: one format to ``output`` (or standard
+    output), several to ``output/inspect<suffix>``. Several formats inside the inspected directory are refused:
+    only one report path can be recognised as this tool's own on the next run, the others would be findings."""
+    names = list(dict.fromkeys(names))
+    if len(names) == 1:
+        return {names[0]: output}
+    if output is None:
+        raise UsageError("several formats need --output DIR")
+    folder = Path(output)
+    with contextlib.suppress(OSError):
+        if folder.resolve().is_relative_to(inspected.resolve()):
+            raise UsageError(f"with several formats, --output {_shown(output)} must be outside the inspected "
+                             "directory")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--output {_shown(output)} is not a directory (several formats are written into one)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --output {_shown(output)}: {exc.strerror or exc}") from None
+    return {name: str(folder / f"inspect{SUFFIXES[name]}") for name in names}
+
+
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds (argparse type)."""
     try:
@@ -200,6 +229,7 @@ def _seconds(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     canaries, vectors, keys = _canaries(args), _vectors(args), _keys(args)
     directory = Path(args.directory)
+    destinations = _destinations(args.format or ["text"], args.output, directory)
     workload: WorkloadSummary | None = None
     if args.workload:
         if not args.target:
@@ -224,18 +254,23 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--target is only used with --workload")
     from aico_secure.inspector.scan import inspect_tree
 
-    fmt = formats.get(args.format)
     needles = Needles.build(canaries, vectors, keys)
     limits = Limits(file_seconds=args.file_time_budget, run_seconds=args.time_budget)
+    own = next(iter(destinations.values())) if len(destinations) == 1 else None
     result = inspect_tree(directory, canaries=canaries, vectors=vectors, keys=keys, limits=limits,
-                          own_report=args.output)
+                          own_report=own)
     report = InspectionReport(result, Searched.of(needles), workload)
     summary = (f"{report.verdict}: {len(result.findings)} finding(s) in {result.files_read} file(s), "
                f"{len(result.unreadable)} not fully inspected")
-    try:
-        _write(seal(fmt.render(report)), args.output)
-    except UsageError as exc:
-        raise UsageError(f"{exc} (the inspection's verdict was {summary})") from None
-    if args.output:
-        print(f"aico-secure inspect: {summary}; report written to {_shown(args.output)}", file=sys.stderr)
+    # Every format renders before any is written, so a render failure leaves no partial set of files.
+    texts = {name: seal(formats.get(name).render(report)) for name in destinations}
+    for name, destination in destinations.items():
+        try:
+            _write(texts[name], destination)
+        except UsageError as exc:
+            raise UsageError(f"{exc} (the inspection's verdict was {summary})") from None
+    written = [d for d in destinations.values() if d is not None]
+    if written:
+        print(f"aico-secure inspect: {summary}; report written to {', '.join(_shown(d) for d in written)}",
+              file=sys.stderr)
     return report.exit_code

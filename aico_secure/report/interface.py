@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from aico_secure.report.model import ConformanceReport
+from aico_secure.report.model import Report
 
 
 class ReportFormat(ABC):
@@ -12,5 +12,5 @@ class ReportFormat(ABC):
     suffix: str
 
     @abstractmethod
-    def render(self, report: ConformanceReport) -> str:
+    def render(self, report: Report) -> str:
         """The whole report as text."""

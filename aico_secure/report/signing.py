@@ -143,3 +143,31 @@ def verify(report_path: Path, signature_path: Path, public_key: bytes) -> Verdic
     if not ed25519_verify(public_key, signed, signature):
         return Verdict(False, "the signature does not verify")
     return Verdict(True, f"signed by key {signer}")
+
+
+SIGNING_PURPOSE = "report-signing"
+
+
+def keyring_private(directory: Path, password: str) -> Ed25519PrivateKey:
+    """The signing key held in an AICO keyring: the keyring's random data key for "report-signing", used as the
+    Ed25519 seed. It is stored only wrapped, so it survives password changes and master-key rotation and
+    changes only when that purpose's data key is rotated (``aico-secure keyring rotate DIR --dek
+    report-signing``): an auditor keeps one public key across a release's life."""
+    from aico_secure.errors import KeyringError
+    from aico_secure.keys.keyring import Keyring
+
+    try:
+        unlocked = Keyring.unlock(Keyring.path_in(directory), password)
+        seed = unlocked.active_data_key(SIGNING_PURPOSE).secret.reveal()
+    except KeyringError as exc:
+        raise SigningError(f"cannot take the signing key from the keyring in {directory}: {exc}") from None
+    except OSError as exc:
+        raise SigningError(f"cannot read the keyring in {directory}: {exc.strerror or exc}") from None
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def write_public(key: Ed25519PrivateKey, path: Path) -> str:
+    """Write the public half (PEM) for verifiers; returns its key id."""
+    public = key.public_key()
+    path.write_bytes(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key_id(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))

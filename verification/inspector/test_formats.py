@@ -71,3 +71,54 @@ def test_no_format_shows_key_bytes(report: InspectionReport, key: bytes, name: s
 def test_unknown_format_is_a_typed_error() -> None:
     with pytest.raises(ValueError, match="unknown format"):
         formats.get("xml")
+
+
+# ---- the command line: several formats in one run (as ``aico-secure scan`` does) ----------------------------------
+def _data(tmp_path: Path, canary: str) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "app.log").write_text(f"saved {canary}\n")
+    return data
+
+
+def test_several_formats_go_to_one_directory_one_file_each(tmp_path: Path, canary: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from aico_secure.cli.main import main
+
+    out = tmp_path / "out"
+    code = main(["inspect", str(_data(tmp_path, canary)), "--canary", canary, "--format", "json", "--format",
+                 "sarif", "--format", "text", "--output", str(out)])
+    assert code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["inspect.json", "inspect.sarif", "inspect.txt"]  # no temp files
+    jsonschema.validate(json.loads((out / "inspect.json").read_text()), inspection_schema())
+    Sarif.model_validate_json((out / "inspect.sarif").read_text())
+    assert (out / "inspect.txt").read_text().splitlines()[0].endswith("FINDINGS")
+    err = capsys.readouterr().err
+    assert all(str(out / name) in err for name in ("inspect.json", "inspect.sarif", "inspect.txt")), err
+
+
+def test_one_format_twice_is_one_file(tmp_path: Path, canary: str) -> None:
+    from aico_secure.cli.main import main
+
+    out = tmp_path / "report.json"
+    assert main(["inspect", str(_data(tmp_path, canary)), "--canary", canary, "--format", "json", "--format",
+                 "json", "--output", str(out)]) == 1
+    assert json.loads(out.read_text())["verdict"] == "findings"
+
+
+@pytest.mark.parametrize("where, needle", [
+    (None, "several formats need --output DIR"),
+    ("data/reports", "must be outside the inspected directory"),
+    ("a-file", "is not a directory"),
+])
+def test_several_formats_need_a_directory_outside_the_data(tmp_path: Path, canary: str, where: str | None,
+                                                           needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from aico_secure.cli.main import main
+
+    data = _data(tmp_path, canary)
+    (tmp_path / "a-file").write_text("x")
+    output = [] if where is None else ["--output", str(tmp_path / where)]
+    assert main(["inspect", str(data), "--canary", canary, "--format", "json", "--format", "text", *output]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and needle in err, err
+    assert not (data / "reports").exists()

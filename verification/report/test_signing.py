@@ -137,6 +137,6 @@ def test_keygen_never_overwrites_a_key(tmp_path: Path) -> None:
     assert proc.returncode == 2 and key.read_text() == "precious"
 
 
-def test_unbuilt_actions_say_so() -> None:
+def test_an_incomplete_action_is_a_one_line_usage_error() -> None:
     proc = _cli("merge", "a.json")
-    assert proc.returncode == 2 and "not available yet" in proc.stderr
+    assert proc.returncode == 2 and "--output" in proc.stderr and proc.stderr.count("\n") == 1
