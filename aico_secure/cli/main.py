@@ -13,7 +13,6 @@ from typing import NoReturn
 
 from aico_secure import __version__
 from aico_secure.conform.limits import DEFAULT_FORMATS, DEFAULT_TEST_TIMEOUT, MAX_WORKERS
-from aico_secure.fuzzing import DEFAULT_MAX_TIME, MAX_BOUND
 from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
 
@@ -38,23 +37,6 @@ def _seconds(option: str) -> Callable[[str], float]:
             return limits.parse_timeout(option, text)
         except limits.LimitError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return parse
-
-
-def _at_least_one(option: str) -> Callable[[str], int]:
-    """An argparse type for a fuzzing bound: a whole number from 1 to what libFuzzer reads without wrapping."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{option} must be at least 1, got {value}")
-        if value > MAX_BOUND:
-            raise argparse.ArgumentTypeError(f"{option} must be at most {MAX_BOUND}, got {value}")
-        return value
 
     return parse
 
@@ -179,20 +161,12 @@ def _keyring(args: argparse.Namespace) -> int:
 
 
 def _fuzz(args: argparse.Namespace) -> int:
-    from aico_secure import fuzzing
+    from aico_secure.fuzz import command
+    from aico_secure.fuzz.campaign import FuzzError
 
     try:
-        if args.list:
-            for name, path in fuzzing.harnesses().items():
-                print(f"{name:16s} {path}")
-            return 0
-        if not args.harness:
-            raise CliError("name a harness (see --list)")
-        campaign = fuzzing.Campaign(args.harness, runs=args.runs, max_time=args.max_time,
-                                    corpus=Path(args.corpus) if args.corpus else None,
-                                    output=Path(args.output) if args.output else None)
-        return fuzzing.run(campaign)
-    except fuzzing.FuzzError as exc:
+        return command.run(args)
+    except FuzzError as exc:
         raise CliError(str(exc)) from None
 
 
@@ -282,15 +256,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         configure_keyring(keyring)
     keyring.set_defaults(handler=_keyring)
 
-    fuzz = sub.add_parser("fuzz", help="run an Atheris fuzzing campaign against a parser")
-    fuzz.add_argument("harness", nargs="?", help="harness name (fuzz/fuzz_<name>.py)")
-    fuzz.add_argument("--list", action="store_true", help="list the harnesses")
-    fuzz.add_argument("--runs", type=_at_least_one("--runs"), help="stop after this many inputs (at least 1)")
-    fuzz.add_argument("--max-time", type=_at_least_one("--max-time"),
-                      help="stop after this many seconds (at least 1); with neither --runs nor --max-time a "
-                           f"campaign stops after {DEFAULT_MAX_TIME} s")
-    fuzz.add_argument("--corpus", help="corpus folder (kept between campaigns)")
-    fuzz.add_argument("--output", metavar="FILE", help="write the campaign's JSON result here (for report merge)")
+    fuzz = sub.add_parser("fuzz", help="fuzzing campaigns of the parsers, replay, minimise, or contract-level "
+                                       "fuzzing of a build")
+    if wanted("fuzz"):
+        from aico_secure.fuzz.command import configure as configure_fuzz
+
+        configure_fuzz(fuzz)
     fuzz.set_defaults(handler=_fuzz)
 
     return parser

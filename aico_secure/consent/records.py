@@ -38,7 +38,7 @@ class SealedRecordFile:
                 raise ValueError("too large")
             document = json.loads(self._session.open(PURPOSE, RECORD, base64.b64decode(sealed, validate=True)))
             return {str(k): base64.b64decode(v, validate=True) for k, v in document.items()}
-        except (ValueError, TypeError, AttributeError, IntegrityViolation):
+        except (ValueError, TypeError, AttributeError, RecursionError, IntegrityViolation):  # Recursion: deep JSON
             raise ConsentStateCorrupt(f"the record file {self.path} does not authenticate or is malformed") from None
 
     def _save(self) -> None:

@@ -61,7 +61,9 @@ class ConsentState:
                 if grant.operation not in OPERATIONS:
                     raise ValueError("operation")
                 state.grants[(grant.subject, grant.category, grant.operation)] = grant
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        # OverflowError: a number out of int/float range (1e999 as the revision, a huge integer as a time);
+        # RecursionError: JSON nested too deep.
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError):
             raise ConsentStateCorrupt("the consent state authenticates but is malformed") from None
         return state
 

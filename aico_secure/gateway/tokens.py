@@ -108,7 +108,7 @@ class TokenService:
             plain = envelope.open_with(lambda kid: self._keyring.data_key(PURPOSE, kid), sealed,
                                        self._context(expected))
             raw = json.loads(plain)
-        except (binascii.Error, ValueError, AicoSecureError):
+        except (binascii.Error, ValueError, RecursionError, AicoSecureError):  # RecursionError: claims nested too deep
             raise TokenRejected(f"not a valid {expected} token for this gateway") from None
         claims = self._claims(raw)
         if claims.typ != expected or claims.aud != self.audience:
@@ -155,7 +155,7 @@ class TokenService:
             raw = json.loads(envelope.open_with(lambda kid: self._keyring.data_key(PURPOSE, kid), sealed,
                                                 self._context("refresh")))
             claims = self._claims(raw)
-        except (binascii.Error, ValueError, AicoSecureError, TokenRejected):
+        except (binascii.Error, ValueError, RecursionError, AicoSecureError, TokenRejected):
             return None
         if self._revocations.is_revoked("jti:" + claims.jti) and claims.exp > self._clock() \
                 and claims.aud == self.audience:

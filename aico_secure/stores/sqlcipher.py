@@ -229,6 +229,10 @@ class SqlCipherStore(RecordStore):
             return cursor.fetchall() if fetch == "all" else cursor
         except sqlcipher3.DatabaseError as exc:
             _raise_mapped(exc, self._path, doing)
+        except MemoryError:
+            # SQLCipher reports a page that fails its HMAC, read lazily after open, as SQLITE_NOMEM.
+            raise StoreIntegrityError(f"libsql store {self._path} failed authentication while {doing} "
+                                      "(a damaged page)") from None
 
     def put(self, key: str, value: bytes) -> None:
         self._run("writing", "INSERT INTO records (key, value) VALUES (?, ?) "

@@ -108,6 +108,15 @@ def _cases(c: Ctx, route: BodyRoute, canary: str) -> Iterator[tuple[str, bytes, 
         "application/json"
     yield "NaN", ("{" + json.dumps(first) + ": NaN" + (", " + rest[1:] if rest != "{}" else "}")).encode(), \
         "application/json"
+    # Deeper than any decoder's recursion limit, yet well within the body limit: refused like any other
+    # malformed body, never a 500 from whatever layer parses it first.
+    depth = max(1, min(20_000, (limit - len(text)) // 2 - 16))
+    yield "deeply nested array", ("{" + json.dumps(first) + ": " + "[" * depth + "]" * depth
+                                  + (", " + rest[1:] if rest != "{}" else "}")).encode(), "application/json"
+    yield "deeply nested object", ('{"a":' * depth + "1" + "}" * depth).encode(), "application/json"
+    digits = max(1, min(50_000, limit - len(text) - 64))
+    yield "huge number", ("{" + json.dumps(first) + ": 1" + "0" * digits
+                          + (", " + rest[1:] if rest != "{}" else "}")).encode(), "application/json"
     yield "wrong media type", _dump(valid), "text/plain"
     yield "form encoded", f"{first}={canary}".encode(), "application/x-www-form-urlencoded"
 

@@ -169,13 +169,41 @@ def refused_or_exact(store: StoreCapability, session: KeySession, directory: Pat
     except IntegrityViolation:
         return "refused"
     try:
-        wrong = mismatches(opened, workload)
-    except IntegrityViolation:
-        return "refused"
+        wrong, refused = read_back(opened, workload)
     finally:
         opened.close()
     assert not wrong, f"damaged data was read back silently wrong: {wrong[:3]}"
-    return "intact"
+    return "refused" if refused else "intact"
+
+
+def read_back(store: RecordStore | VectorStore, workload: Workload) -> tuple[list[str], int]:
+    """Every entry, read one at a time: (entries read back wrong, entries refused). A refusal of one entry does
+    not end the reading, so a store that refuses one damaged record and serves another one wrong is caught."""
+    wrong: list[str] = []
+    refused = 0
+    vectors = isinstance(store, VectorStore)
+    expected: dict[str, object] = (
+        {item_id: (document, metadata) for item_id, (_e, document, metadata) in workload.items.items()}
+        if vectors else dict(workload.records))
+    for key, want in expected.items():
+        try:
+            got = store.get(key)
+        except IntegrityViolation:
+            refused += 1
+            continue
+        if vectors:
+            shown = None if got is None else (got[0], dict(got[1]))  # type: ignore[arg-type]
+            if shown != want:
+                wrong.append(key)
+        elif got != want:
+            wrong.append(key)
+    try:
+        listed = store.ids() if isinstance(store, VectorStore) else store.keys()
+    except IntegrityViolation:
+        return wrong, refused + 1
+    if sorted(listed) != sorted(expected):
+        wrong.append("<ids() differs>" if isinstance(store, VectorStore) else "<keys() differs>")
+    return wrong, refused
 
 
 def damage_trial(store: StoreCapability, session: KeySession, pristine: Path, trial_dir: Path, relative: Path,

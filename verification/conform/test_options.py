@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aico_secure import fuzzing
 from aico_secure.conform import limits
+from aico_secure.fuzz import campaign as fuzzing
 
 from .conftest import run_cli
 

@@ -84,3 +84,22 @@ def test_scan_runs_from_the_wheel_with_its_bandit_plugins(wheel_venv: Path, tmp_
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     rules = {f["rule_id"] for f in json.loads(proc.stdout)["findings"]}
     assert {f"AICO-S10{n}" for n in range(1, 10)} <= rules, sorted(rules)
+
+
+def test_fuzz_runs_from_the_wheel_outside_the_checkout(wheel_venv: Path, tmp_path: Path) -> None:
+    """The harnesses ship in the package: listed and run from an install, with a corpus seeded from the
+    harness's own seeds and artifacts under ./fuzz-artifacts/ (there is no fuzz/ folder to use)."""
+    from aico_secure.fuzz import registry
+
+    exe = str(wheel_venv / "bin" / "aico-secure")
+    listed = subprocess.run([exe, "fuzz", "--list"], cwd=tmp_path, capture_output=True, text=True, env=_clean_env(),
+                            stdin=subprocess.DEVNULL, timeout=300)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(registry.names())
+    proc = subprocess.run([exe, "fuzz", "envelope", "--runs", "200", "--output", str(tmp_path / "envelope.json")],
+                          cwd=tmp_path, capture_output=True, text=True, env=_clean_env(), stdin=subprocess.DEVNULL,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "fuzz-artifacts" / "envelope").is_dir()
+    result = json.loads((tmp_path / "envelope.json").read_text())
+    assert result["finished_budget"] and result["stats"]["executed_units"] == 200

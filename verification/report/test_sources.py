@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aico_secure import fuzzing
+from aico_secure.fuzz import campaign as fuzzing
 from aico_secure.report import _source, document
 from aico_secure.report.document import ReportError
 from aico_secure.report.model import Report, SourceKind, Verdict

@@ -3,15 +3,15 @@
 Connections are read-only, never install or load extensions on their own, run single-threaded with a memory
 limit, and have external access disabled except for the one file under inspection: a hostile file cannot make
 the inspector read other files or reach the network. Only base tables are read (views could run any query).
-DuckDB is imported on first use, so scans that meet no such file do not pay for loading it.
+
+These functions run only inside the isolated reader's child process (``_isolated``): a file can crash the
+engine itself, and that must end a disposable process, not the inspection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-from aico_secure.inspector._detector._values import ColumnBatcher
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -22,7 +22,7 @@ _CONFIG: dict[str, str | bool | int] = {"autoinstall_known_extensions": False, "
 
 
 def connect(database: str = ":memory:", *, allow: str | None = None) -> duckdb.DuckDBPyConnection:
-    import duckdb  # imported on first use: most scans never meet a DuckDB or Parquet file
+    import duckdb
 
     if database == ":memory:":
         con = duckdb.connect(database, config=dict(_CONFIG))
@@ -34,18 +34,28 @@ def connect(database: str = ":memory:", *, allow: str | None = None) -> duckdb.D
     return duckdb.connect(database, read_only=True, config=config)  # type: ignore[arg-type]
 
 
-def feed_query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object], prefix: str,
-               batcher: ColumnBatcher) -> None:
-    """Every value of the query's result into ``batcher``, column by column, in bounded batches of rows."""
-    cursor = con.execute(sql, list(params))
-    columns = [f"{prefix}{d[0]}" for d in cursor.description or ()]
+def batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``cursor``'s result in bounded batches, so a table of any size is read with bounded memory."""
     while True:
-        rows = cursor.fetchmany(BATCH_ROWS)
+        try:
+            rows = cursor.fetchmany(BATCH_ROWS)
+        except (OverflowError, ValueError) as exc:
+            # A file can hold values Python has no type for (an INTERVAL of 2**31 months): the engine reads them,
+            # the conversion to Python fails. Report it as the engine error it is, so the table is recorded as
+            # not readable like any other the engine cannot read, instead of stopping the whole file's scan.
+            import duckdb
+
+            raise duckdb.ConversionException(f"a value has no Python equivalent ({type(exc).__name__})") from None
         if not rows:
             return
-        for row in rows:
-            if not all(batcher.add(c, v) for c, v in zip(columns, row, strict=True)):
-                return
+        yield rows
+
+
+def error_line(exc: BaseException) -> str:
+    """DuckDB's message as a reason: its first line, capped. Internal errors append a multi-line explanation,
+    and a reason is one line of a report."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 def quote(name: str) -> str:

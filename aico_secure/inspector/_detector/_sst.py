@@ -186,10 +186,15 @@ def _entries_end(block: bytes) -> int:
     return end
 
 
-def index_handles(block: bytes, *, value_delta: bool, first_key: bool) -> list[Handle]:
-    """The block handles listed by an index block (or by one partition of a two-level index)."""
+def index_handles(block: bytes, *, value_delta: bool, first_key: bool, limit: int | None = None) -> list[Handle]:
+    """The block handles listed by an index block (or by one partition of a two-level index); more than
+    ``limit`` of them raises (a file of n bytes holds at most n / ``TRAILER`` blocks)."""
     if not value_delta:
-        return [_handle(value, 0)[0] for _key, value in entries(block)]
+        listed = []
+        for _key, value in entries(block):
+            listed.append(_handle(value, 0)[0])
+            _room(listed, limit)
+        return listed
     end = _entries_end(block)
     pos = 0
     handles = []
@@ -210,8 +215,14 @@ def index_handles(block: bytes, *, value_delta: bool, first_key: bool) -> list[H
             length, pos = varint(block, pos, end)
             pos += length
         handles.append(handle)
+        _room(handles, limit)
         previous = handle
     return handles
+
+
+def _room(handles: list[Handle], limit: int | None) -> None:
+    if limit is not None and len(handles) > limit:
+        raise SstError("the index lists more blocks than the file can hold")
 
 
 def metaindex(block: bytes) -> dict[bytes, Handle]:

@@ -4,12 +4,13 @@ AICO's analytics store is meant to be encrypted at the file level (DuckDB's own 
 The main header is in clear in both cases (``DUCK`` at offset 8) and carries an "encrypted" flag; a file
 without it is reported as a plaintext container (medium) whatever it holds. Its tables are then read with the
 real engine and every value scanned: DuckDB compresses strings (dictionary, FSST), so a canary stored in a
-plaintext DuckDB file is usually invisible to a byte search and only found this way.
+plaintext DuckDB file is usually invisible to a byte search and only found this way. The engine runs in a
+child process (``_isolated``): a file that crashes it makes this file unreadable, not the inspection stop.
 """
 
 from __future__ import annotations
 
-from aico_secure.inspector._detector import _duck
+from aico_secure.inspector._detector import _isolated
 from aico_secure.inspector._detector._tables import column_batcher, finish
 from aico_secure.inspector.interface import Detector, Scope, Stream
 
@@ -21,7 +22,11 @@ class DuckDbDetector(Detector):
     name = "duckdb"
     raw_only = True
 
+    def __init__(self) -> None:
+        self._clock = _isolated.EngineClock()
+
     def begin_file(self, scope: Scope) -> None:
+        self._clock.start_file()
         if len(scope.head) >= 28 and scope.head[8:12] == MAGIC:
             scope.kind = "duckdb"
 
@@ -34,23 +39,14 @@ class DuckDbDetector(Detector):
             return
         scope.report(Stream(container="duckdb"), 0, "container:duckdb", "plaintext-database", detector=self.name,
                      severity="medium", detail="DuckDB database file without encryption")
-        import duckdb
-
         batcher = column_batcher(scope, "duckdb")
-        try:
-            con = _duck.connect(str(scope.path))
-        except duckdb.Error as exc:
-            scope.unreadable("duckdb", f"cannot open the plaintext DuckDB file: {str(exc)[:200]}")
+        outcome = _isolated.read("duckdb", scope.path, batcher, cap=scope.limits.decode_cap,
+                                 seconds=self._clock.seconds_left(scope.limits))
+        if outcome.refused is not None:
+            scope.unreadable("duckdb", f"cannot open the plaintext DuckDB file: {outcome.refused}")
             return
-        try:
-            for catalog, schema, table in _duck.base_tables(con):
-                if batcher.capped:
-                    break
-                sql = f"SELECT * FROM {_duck.quote(catalog)}.{_duck.quote(schema)}.{_duck.quote(table)}"  # noqa: S608
-                try:
-                    _duck.feed_query(con, sql, (), f"{schema}.{table}.", batcher)
-                except duckdb.Error as exc:
-                    scope.unreadable(f"duckdb:{schema}.{table}", f"table not readable: {str(exc)[:200]}")
-        finally:
-            con.close()
-        finish(scope, batcher, "duckdb", self.name)
+        for where, reason in outcome.table_errors:
+            scope.unreadable(where, f"table not readable: {reason}")
+        if outcome.failure is not None:
+            scope.unreadable("duckdb", outcome.failure)
+        finish(scope, batcher, "duckdb", self.name)  # what was read before a failure is scanned all the same

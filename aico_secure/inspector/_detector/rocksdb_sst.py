@@ -51,15 +51,22 @@ class RocksDbSstDetector(Detector):
         properties = meta.get(b"rocksdb.properties")
         itype = _sst.index_type(block(properties)[0]) if properties else _sst.INDEX_BINARY
         parse = {"value_delta": fv >= 4, "first_key": itype == _sst.INDEX_FIRST_KEY}
+        most = size // _sst.TRAILER + 1  # data blocks tile the file: each takes at least its trailer
         index_contents, _ = block(index_handle)
-        handles = _sst.index_handles(index_contents, **parse)
+        handles = _sst.index_handles(index_contents, **parse, limit=most)
         index_blocks = [(index_handle, index_contents)]
         if itype == _sst.INDEX_TWO_LEVEL:
+            # Partitions are decoded before anything is scanned (so before the scan's budget sees them), and a
+            # hostile index can list one compression bomb thousands of times: bounded here by the file's budget.
             partitions, handles = handles, []
+            budget, decoded = scope.limits.file_decode_budget(size), 0
             for partition in partitions:
                 contents, _ = block(partition)
+                decoded += len(contents)
+                if decoded > budget:
+                    raise _sst.SstError(f"index partitions decode to more than the per-file budget of {budget} bytes")
                 index_blocks.append((partition, contents))
-                handles += _sst.index_handles(contents, **parse)
+                handles += _sst.index_handles(contents, **parse, limit=most - len(handles))
         _check_tiling(handles)
 
         compressions: Counter[str] = Counter()

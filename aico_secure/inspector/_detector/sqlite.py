@@ -17,12 +17,18 @@ from collections.abc import Iterator
 from aico_secure.inspector._detector._tables import column_batcher, finish
 from aico_secure.inspector._detector._values import ColumnBatcher
 from aico_secure.inspector.interface import Detector, Scope
+from aico_secure.inspector.report import one_line  # SQLite quotes names from the file, line breaks included
 
 MAGIC = b"SQLite format 3\x00"
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+# sqlite3 decodes SQLite's own error messages as strict UTF-8; a message quoting a name from a hostile file
+# (a malformed schema) then raises UnicodeDecodeError instead of sqlite3.Error.
+_ENGINE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 
 
 class SqliteDetector(Detector):
@@ -40,9 +46,11 @@ class SqliteDetector(Detector):
         uri = f"file:{urllib.parse.quote(str(scope.path))}?mode=ro&immutable=1"
         try:
             con = sqlite3.connect(uri, uri=True)
-        except sqlite3.Error as exc:
-            scope.unreadable("sqlite", f"cannot open as SQLite: {exc}")
+        except _ENGINE_ERRORS as exc:
+            scope.unreadable("sqlite", f"cannot open as SQLite: {one_line(str(exc))}")
             return
+        # Text in a hostile file need not be UTF-8 (table names included): kept byte for byte, never a decode error.
+        con.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
         # SQLite stores values uncompressed: decoding a file yields about its own size, whatever the cap.
         batcher = column_batcher(scope, "sqlite", cap=max(scope.limits.decode_cap, scope.size + (1 << 20)))
         by_cell = scope.size > scope.limits.cell_stream_bytes
@@ -63,16 +71,16 @@ class SqliteDetector(Detector):
                         for row in cursor:
                             if not all(batcher.add(c, v) for c, v in zip(columns, row, strict=True)):
                                 break
-                except sqlite3.Error as exc:
+                except _ENGINE_ERRORS as exc:
                     if virtual:  # its data lives in shadow tables, which are read as ordinary tables
                         scope.observe(self.name, f"virtual table {name} not readable here ({exc}); shadow tables "
                                       "scanned instead")
                     else:
-                        scope.unreadable(f"sqlite:{name}", f"table not readable: {exc}")
+                        scope.unreadable(f"sqlite:{name}", f"table not readable: {one_line(str(exc))}")
                 if batcher.capped:
                     break
-        except sqlite3.Error as exc:
-            scope.unreadable("sqlite", f"cannot read the schema: {exc}")
+        except _ENGINE_ERRORS as exc:
+            scope.unreadable("sqlite", f"cannot read the schema: {one_line(str(exc))}")
         finally:
             con.close()
         finish(scope, batcher, "sqlite", self.name)

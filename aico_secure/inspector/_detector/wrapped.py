@@ -76,7 +76,10 @@ def _decode_base64(text: Iterator[bytes]) -> Iterator[bytes]:
         except (binascii.Error, ValueError):
             return  # padding inside: the encoded value ended there
     if carry.rstrip(b"="):
-        yield base64.b64decode(carry + b"=" * (-len(carry) % 4))
+        try:
+            yield base64.b64decode(carry + b"=" * (-len(carry) % 4))
+        except (binascii.Error, ValueError):
+            return  # one character left over (or "x="): it encodes no whole byte
 
 
 def _decode_hex(text: Iterator[bytes]) -> Iterator[bytes]:

@@ -26,11 +26,13 @@ class FuzzSource(ResultSource):
         return isinstance(marker, str) and marker.startswith(MARKER)
 
     def convert(self, data: Mapping[str, Any], path: Path) -> Report:
-        from aico_secure.fuzzing import RESULT_KIND, RESULT_SCHEMA
+        from aico_secure.fuzz.campaign import CONTRACT_RESULT_KIND, RESULT_KIND, RESULT_SCHEMA
 
+        if data.get("schema") == CONTRACT_RESULT_KIND:
+            return _contract(data, path)
         if data.get("schema") != RESULT_KIND:
             raise ReportError(f"{path} is a fuzzing result of version {data.get('schema')!r}; this tool reads "
-                              f"{RESULT_KIND}")
+                              f"{RESULT_KIND} and {CONTRACT_RESULT_KIND}")
         check(data, RESULT_SCHEMA, "aico-secure fuzz", path)
         harness = data["harness"]
         arguments = [harness]
@@ -67,3 +69,30 @@ def _finding(harness: str, artifact: Mapping[str, Any]) -> Finding:
                    severity="high", message=f"harness {harness}: {kind} on a {artifact['size']}-byte input",
                    fingerprint=artifact["sha256"], path=artifact["file"],
                    detail={"sha256": artifact["sha256"], "size": str(artifact["size"])})
+
+
+def _contract(data: Mapping[str, Any], path: Path) -> Report:
+    """``aico-secure fuzz --target``: each broken property is a finding against its surface's requirement; a
+    surface that ran nothing makes the run incomplete."""
+    from aico_secure.fuzz.campaign import CONTRACT_RESULT_SCHEMA
+
+    check(data, CONTRACT_RESULT_SCHEMA, "aico-secure fuzz --target", path)
+    arguments = ("--target", data["target"], f"--max-time={data['max_time']}", f"--seed={data['seed']}",
+                 *(f"--surface={s}" for s in data["surfaces"]))
+    env = data["environment"]
+    provenance = recorded_provenance("fuzz", data["tool"]["version"], arguments, started_at=data["started_at"],
+                                     finished_at=data["finished_at"], python=env["python"],
+                                     platform=env["platform"], libraries={"atheris": env["atheris"]})
+    findings = [Finding(source=SourceKind.FUZZ, rule_id=f"fuzz-contract/{f['surface']}/{f['kind']}",
+                        requirement=f["requirement"], severity="high",
+                        message=f"{data['target']} [{f['surface']}] {f['kind']}: {f['detail'][:300]}",
+                        fingerprint=fingerprint("fuzz-contract", data["target"], f["surface"], f["kind"],
+                                                f["detail"]),
+                        detail={"reproducer": f["reproducer"]}) for f in data["findings"]]
+    problems = [f"surface {name} ran nothing: {why}" for name, why in data["not_run"].items()]
+    if not data["complete"] and not problems:
+        problems.append("not every requested surface ran inputs")
+    summary = {"findings": len(findings), "elapsed_ms": round(data["elapsed_s"] * 1000),
+               **{f"inputs_{name}": count for name, count in data["iterations"].items()}}
+    run = SourceRun(SourceKind.FUZZ, provenance, not problems, tuple(problems), summary)
+    return Report(provenance=provenance, findings=findings, sources=[run])

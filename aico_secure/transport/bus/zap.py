@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import zmq
+from zmq.auth.base import Authenticator
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
@@ -18,6 +19,8 @@ from aico_secure.transport.bus.allowlist import Allowlist
 
 _LOG = logging.getLogger("aico_secure.transport.bus.zap")
 UNKNOWN_USER = "unknown#0"
+CURVE_KEY_BYTES = 32  # a CURVE public key as ZAP carries it: raw, not Z85
+STOP_SECONDS = 5.0  # how long stopping waits for the authenticator thread
 
 
 class _AllowlistProvider:
@@ -38,6 +41,21 @@ class AllowlistAuthenticator(ThreadAuthenticator):
         self._allowlist = allowlist
         self.configure_curve_callback(domain, _AllowlistProvider(allowlist))
 
+    def stop(self) -> None:
+        """pyzmq's stop, except that it never blocks: if the thread has ended (a handler raised), nobody reads
+        the TERMINATE message, and pyzmq's blocking send on its pipe would hang the broker's shutdown forever."""
+        if self.pipe is not None:
+            if self.thread is not None and self.thread.is_alive():
+                try:
+                    self.pipe.send(b"TERMINATE", flags=zmq.NOBLOCK)
+                except zmq.Again:
+                    _LOG.warning("the ZAP thread did not take its stop message")
+                self.thread.join(STOP_SECONDS)
+            self.thread = None  # type: ignore[assignment]
+            self.pipe.close(linger=0)
+            self.pipe = None  # type: ignore[assignment]
+        Authenticator.stop(self)
+
     def curve_user_id(self, client_public_key: bytes) -> str:
         entry = self._allowlist.by_key(z85.encode(client_public_key))
         return entry.user_id if entry is not None else UNKNOWN_USER
@@ -46,4 +64,18 @@ class AllowlistAuthenticator(ThreadAuthenticator):
         if len(msg) >= 6 and msg[5] != b"CURVE":
             self._send_zap_reply(msg[1], b"400", b"CURVE required")
             return
-        await super().handle_zap_message(msg)
+        if len(msg) == 7 and len(msg[6]) != CURVE_KEY_BYTES:
+            # pyzmq Z85-encodes the key before asking the allowlist and raises on a length that is not a multiple
+            # of 4; raised here, that would end the authenticator thread and leave every later handshake unanswered.
+            self._send_zap_reply(msg[1], b"400", b"Invalid credentials")
+            return
+        try:
+            await super().handle_zap_message(msg)
+        except Exception:  # noqa: BLE001 - anything raised here would end the authenticator thread
+            # Fail closed and keep the thread: the client is refused, every later handshake is still answered.
+            _LOG.exception("ZAP request could not be handled; refused")
+            if len(msg) >= 2:
+                try:
+                    self._send_zap_reply(msg[1], b"500", b"Internal error")
+                except zmq.ZMQError:
+                    _LOG.exception("ZAP refusal could not be sent")

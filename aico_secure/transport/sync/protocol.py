@@ -51,7 +51,7 @@ def read_frame(sock: socket.socket | ssl.SSLSocket) -> dict[str, Any]:
         raise SyncError(f"frame length {length} outside 1..{MAX_FRAME}")
     try:
         body = json.loads(_recv_exact(sock, length).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep
         raise SyncError("frame is not UTF-8 JSON") from None
     if not isinstance(body, dict) or body.get("v") != VERSION:
         raise SyncError("frame is not a version-1 sync message")

@@ -29,7 +29,8 @@ class RecordFile:
             try:
                 raw = json.loads(self._path.read_text("utf-8"))
                 self._records = {str(k): base64.b64decode(v, validate=True) for k, v in raw.items()}
-            except (OSError, ValueError, AttributeError, binascii.Error):
+            # TypeError: a value that is not a string; RecursionError: JSON nested too deep.
+            except (OSError, ValueError, AttributeError, TypeError, RecursionError, binascii.Error):
                 raise SyncError(f"{self._path.name} is damaged") from None
 
     def _save(self) -> None:

@@ -1,0 +1,1 @@
+"""One module per fuzzed surface, each defining ``HARNESS``; the module name is the harness name."""
