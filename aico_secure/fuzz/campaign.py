@@ -151,7 +151,7 @@ def seed_folder(name: str, folder: Path) -> Path:
     harness.setup()
     try:
         for _label, data in harness.seeds():
-            (folder / hashlib.sha1(data, usedforsecurity=False).hexdigest()).write_bytes(data)
+            (folder / hashlib.sha256(data).hexdigest()[:40]).write_bytes(data)
     finally:
         harness.teardown()
     return folder
@@ -271,7 +271,7 @@ def _execute(cmd: list[str], wall: float | None, name: str, max_time: int | None
 
 def minimize(name: str, crash: Path, *, into: Path | None = None, runs: int = MINIMIZE_RUNS) -> Path:
     """libFuzzer's ``-minimize_crash=1`` on ``crash``; the smallest input that still crashes is kept as
-    ``<into or fuzz/regressions/NAME>/<sha1 of its content>`` and its path returned.
+    ``<into or fuzz/regressions/NAME>/<sha256 of its content, 40 hex>`` and its path returned.
 
     libFuzzer minimises by re-running its own command line, so the harness runs through a small executable
     wrapper that names it (``python -m`` would be re-run without the harness name)."""
@@ -300,7 +300,7 @@ def minimize(name: str, crash: Path, *, into: Path | None = None, runs: int = MI
             raise FuzzError(f"{crash}: no crashing input to keep ({why.strip()})")
         data = candidates[0].read_bytes()
     _mkdir(into)
-    kept = into / hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    kept = into / hashlib.sha256(data).hexdigest()[:40]
     kept.write_bytes(data)
     return kept
 

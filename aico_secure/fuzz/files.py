@@ -44,7 +44,7 @@ def write_seeds(harness_name: str, root: Path = CHECKOUT_FUZZ_DIR) -> list[Path]
     harness.setup()
     try:
         for _label, data in harness.seeds():
-            path = folder / hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            path = folder / hashlib.sha256(data).hexdigest()[:40]
             path.write_bytes(data)
             written.append(path)
     finally:
