@@ -20,6 +20,7 @@ from aico_secure.errors import (
 )
 from aico_secure.keys import Keyring, UnlockedKeyring
 from aico_secure.keys import keyring_file as kf
+from aico_secure.keys.errors import KeyringIOError
 from aico_secure.keys.keyring import _kek
 from aico_secure.target.errors import IntegrityViolation, RejectedCredentials
 from aico_secure.target.keys import KdfReport
@@ -128,7 +129,8 @@ class ReferenceKeys:
             return ReferenceKeySession(Keyring.unlock(Keyring.path_in(directory), password))
         except WrongPasswordError as exc:
             raise RejectedCredentials(str(exc)) from None
-        except (KeyringCorruptError, KeyringVersionError, KeyringNotFoundError, KdfProfileError) as exc:
+        except (KeyringCorruptError, KeyringVersionError, KeyringNotFoundError, KdfProfileError,
+                KeyringIOError) as exc:  # IOError: not a regular file (a FIFO, a device) or unreadable
             raise IntegrityViolation(str(exc)) from None
 
     def describe_kdf(self, directory: Path) -> KdfReport:

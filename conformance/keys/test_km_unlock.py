@@ -7,8 +7,10 @@ the data opens with the new one. So a report names every defect a build has, not
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +262,41 @@ def test_repaired_keyring_opens_again(keys: KeysCapability, rotated_keyring: tup
     for _ in _damaged(keydir, files, how):
         _try_unlock(keys, keydir, password)
     keys.unlock(keydir, password).close()
+
+
+FIFO_WAIT = 10.0  # seconds an unlock may take to refuse a keyring file that is a FIFO
+
+
+@pytest.mark.requirement("AICO-KM-009")
+def test_a_keyring_file_replaced_by_a_fifo_is_refused_without_blocking(
+        keys: KeysCapability, rotated_keyring: tuple[Path, list[Path]], password: str) -> None:
+    """A FIFO in place of a keyring file (planted by anyone who can write the directory) is not a keyring: the
+    unlock is refused with the contract's error, promptly. Opening it for reading the ordinary way blocks until
+    a writer comes, which would hang the application at start."""
+    keydir, files = rotated_keyring
+    problems = []
+    for target in files:
+        original, mode = target.read_bytes(), stat.S_IMODE(target.stat().st_mode)
+        target.unlink()
+        os.mkfifo(target, 0o600)
+        try:
+            outcome: list[BaseException | None] = []
+            worker = threading.Thread(target=lambda: outcome.append(_try_unlock(keys, keydir, password)),
+                                      daemon=True)
+            worker.start()
+            worker.join(FIFO_WAIT)
+            if worker.is_alive():
+                problems.append(f"{target.name}: the unlock blocked on the FIFO for {FIFO_WAIT:g} s")
+                with contextlib.suppress(OSError):  # a writer that comes and goes releases the blocked reader
+                    os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK))
+                worker.join(FIFO_WAIT)
+            elif not isinstance(outcome[0], (IntegrityViolation, RejectedCredentials)):
+                problems.append(f"{target.name}: {'opened' if outcome[0] is None else type(outcome[0]).__name__}")
+        finally:
+            target.unlink()
+            target.write_bytes(original)
+            target.chmod(mode)
+    assert not problems, f"a keyring file replaced by a FIFO was not refused promptly: {problems}"
 
 
 # ---- KM-010: file modes --------------------------------------------------------------------------------------
