@@ -39,6 +39,8 @@ KNOWN_FLAWS: dict[str, str | None] = {
     "AICO-DAR-006": "stores/test_dar_deletion.py::test_deleted_data_leaves_the_keys_reach[libsql]",
     # 4. A plain SQLite file (values sealed per row): schema, record count and sizes readable.
     "AICO-DAR-001": "stores/test_dar_at_rest.py::test_file_level_store_has_no_readable_database_structure[libsql]",
+    # 5. The vault file is read with a plain open: a FIFO in its place blocks the unlock forever.
+    "AICO-KM-009": "keys/test_km_unlock.py::test_a_keyring_file_replaced_by_a_fifo_is_refused_without_blocking",
 }
 LACKING_STORES = ("AICO-DAR-002", "AICO-DAR-003", "AICO-DAR-004")  # chroma, duckdb, rocksdb: at-rest requirements
 STORE_WIDE = ("AICO-DAR-005", "AICO-DAR-006", "AICO-DAR-007", "AICO-DAR-008")

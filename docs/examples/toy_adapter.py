@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def _sub(master: bytes, label: str) -> bytes:
     return hmac.new(master, label.encode(), hashlib.sha256).digest()
 
 
+def _read_regular(path: Path) -> str:
+    """The keyring's text, refusing anything but a regular file: opening a FIFO planted in its place must not block."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError("the keyring is not a regular file")
+        return fh.read().decode("utf-8")
+
+
 class ToyKeyring:
     """keyring.json = {"body": {...}, "mac": hex}; data keys are random and wrapped with AES-GCM."""
 
@@ -63,7 +73,7 @@ class ToyKeyring:
     @classmethod
     def open(cls, path: Path, password: str) -> ToyKeyring:
         try:
-            doc = json.loads(path.read_text())
+            doc = json.loads(_read_regular(path))
             body, salt = doc["body"], bytes.fromhex(doc["body"]["salt"])
             master = _kdf(password, salt, body["profile"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -71,7 +81,7 @@ class ToyKeyring:
         if not hmac.compare_digest(_sub(master, "verify").hex(), str(body.get("verifier"))):
             raise PermissionError("wrong password")
         ring = cls(path, body, master)
-        if not hmac.compare_digest(ring._mac(), str(doc.get("mac"))) or path.read_text() != ring._text():
+        if not hmac.compare_digest(ring._mac(), str(doc.get("mac"))) or _read_regular(path) != ring._text():
             raise ValueError("keyring MAC mismatch")
         ring.seen = ring._text()
         return ring
@@ -87,7 +97,7 @@ class ToyKeyring:
         try:
             # Another session (a CLI next to the app) may have changed the password since this one unlocked:
             # writing this copy over it would bring the old password back.
-            if self.seen is not None and self.path.read_text() != self.seen:
+            if self.seen is not None and _read_regular(self.path) != self.seen:
                 raise IntegrityViolation("the keyring changed since this session unlocked it; unlock it again")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
@@ -196,7 +206,7 @@ class ToyKeys:
             raise IntegrityViolation(str(exc)) from None
 
     def describe_kdf(self, directory: Path) -> KdfReport:
-        body = json.loads((directory / "keyring.json").read_text())["body"]
+        body = json.loads(_read_regular(directory / "keyring.json"))["body"]
         t, m, p = PARAMS[body["profile"]]
         return KdfReport("argon2id", t, m, p, len(bytes.fromhex(body["salt"])), body["profile"] == "test")
 

@@ -24,4 +24,7 @@ Known flaws (the team ships them; the conformance suite must report each on its 
 4. AICO-DAR-001: the seed asks for SQLCipher for libSQL. This store is stdlib SQLite with every key and value
    sealed per row, so no caller data is readable, but the file is a plaintext SQLite database: its schema, the
    number of records and the size of each are readable to anyone with the file (``store.py``).
+5. AICO-KM-009: the vault file is read with a plain ``open``. Anyone who can write the data directory can put a
+   FIFO where the vault was, and the next unlock then waits forever for a writer instead of refusing a keyring
+   that is not a regular file (``keys.py``, ``_read_text``).
 """
