@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from aico_secure.bounded_read import NotARegularFile, TooLarge, read_at_most
 from aico_secure.report.model import REPORT_KIND, Report
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
@@ -43,12 +44,13 @@ def validate(data: Any, where: str = "report") -> None:
 def read_json(path: Path, what: str = "report", limit: int = MAX_REPORT_BYTES) -> Any:
     """A JSON document from ``path``, read with a size limit; every failure is one ``ReportError`` line."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
+        raw = read_at_most(path, limit)
+    except NotARegularFile:
+        raise ReportError(f"cannot read {what} {path}: not a regular file") from None
     except OSError as exc:
         raise ReportError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(raw) > limit:
-        raise ReportError(f"{what} {path} is larger than {limit // (1024 * 1024)} MiB; refusing to read it")
+    except TooLarge:
+        raise ReportError(f"{what} {path} is larger than {limit // (1024 * 1024)} MiB; refusing to read it") from None
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from aico_secure.bounded_read import NotARegularFile, TooLarge, read_at_most
 from aico_secure.conform.catalog import Catalog
 from aico_secure.conform.outcomes import Outcome, RequirementResult
 from aico_secure.report.model import Waiver, WaiverRecord
@@ -62,12 +63,14 @@ def schema() -> dict[str, Any]:
 
 def _read(path: Path) -> str:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_WAIVER_BYTES + 1)
+        raw = read_at_most(path, MAX_WAIVER_BYTES)
+    except NotARegularFile:
+        raise WaiverError(f"cannot read waiver file {path}: not a regular file") from None
     except OSError as exc:
         raise WaiverError(f"cannot read waiver file {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_WAIVER_BYTES:
-        raise WaiverError(f"waiver file {path} is larger than {MAX_WAIVER_BYTES // 1024} KiB; refusing to read it")
+    except TooLarge:
+        raise WaiverError(f"waiver file {path} is larger than {MAX_WAIVER_BYTES // 1024} KiB; refusing to read it") \
+            from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -9,8 +9,7 @@ death no replay would notice: after the request that used to kill it, a new clie
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,85 +17,20 @@ import zmq
 
 from aico_secure.fuzz import replay
 from aico_secure.fuzz._harness import bus_frame, zap_request
-from aico_secure.transport.bus.broker import Broker, BrokerConfig
-from aico_secure.transport.bus.client import curve_socket
-from aico_secure.transport.bus.keys import CurveKeyPair
+from verification.transport.running_bus import WAIT, RunningBus, wait_for
 
 # If the ZAP thread dies again, ``Broker.stop`` blocks on its TERMINATE message: fail, never hang CI.
 pytestmark = pytest.mark.timeout(120)
 FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
-WAIT = 5.0
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.002)
-
-
-class _Bus:
-    """A running broker with the harness's two live sessions and a subscriber of the writer's grant."""
-
-    def __init__(self, directory: Path) -> None:
-        self.broker = Broker.start(BrokerConfig(directory))
-        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-        self.pairs: dict[str, CurveKeyPair] = {}
-        self.publishers: dict[str, zmq.Socket[bytes]] = {}
-        for component in (bus_frame.WRITER, bus_frame.READER):
-            publish, subscribe = bus_frame.GRANTS[component]
-            self.pairs[component] = self.broker.enroll(component, publish=publish, subscribe=subscribe)[1]
-            self.publishers[component] = self.client(component, zmq.PUB, self.broker.publish_endpoint)
-        self.subscriber = self.client(bus_frame.WRITER, zmq.SUB, self.broker.subscribe_endpoint)
-        self.subscriber.setsockopt(zmq.SUBSCRIBE, bus_frame.GRANTS[bus_frame.WRITER][1][0].encode())
-
-    def client(self, component: str, kind: int, endpoint: str) -> zmq.Socket[bytes]:
-        sock = curve_socket(self.context, kind, self.pairs[component], self.broker.server_keys.public)
-        sock.connect(endpoint)
-        return sock
-
-    def counters(self) -> tuple[int, int, int]:
-        stats = self.broker.stats
-        return stats.forwarded, stats.denied_publish, stats.malformed
-
-    def relays(self, publisher: zmq.Socket[bytes], marker: bytes) -> bool:
-        """Publish ``marker`` on the writer's grant until it arrives at the subscriber (or time runs out)."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            publisher.send_multipart([b"conversation.marker", marker])
-            if self.subscriber.poll(50):
-                while self.subscriber.poll(0):
-                    if self.subscriber.recv_multipart()[-1] == marker:
-                        return True
-        return False
-
-    def settle(self, quiet: float = 0.3) -> None:
-        """Wait until warm-up messages still in flight are counted, so each input's effect is its own."""
-        deadline, last = time.monotonic() + WAIT, self.counters()
-        while True:
-            time.sleep(quiet)
-            now = self.counters()
-            if now == last:
-                return
-            assert time.monotonic() < deadline, "the broker's counters never settled"
-            last = now
-
-    def close(self) -> None:
-        self.context.destroy(linger=0)
-        self.broker.stop()
 
 
 @pytest.fixture
-def bus(tmp_path: Path) -> Iterator[_Bus]:
-    running = _Bus(tmp_path / "bus")
-    try:
+def bus(tmp_path: Path) -> Iterator[RunningBus]:
+    with RunningBus(tmp_path / "bus") as running:
         yield running
-    finally:
-        running.close()
 
 
-def test_every_bus_frame_input_is_answered_by_a_real_broker_as_in_process(bus: _Bus) -> None:
+def test_every_bus_frame_input_is_answered_by_a_real_broker_as_in_process(bus: RunningBus) -> None:
     stored = [(p.name, p.read_bytes()) for p in replay.inputs([FUZZ / "corpus" / "bus_frame",
                                                                 FUZZ / "regressions" / "bus_frame"])]
     assert stored, "no bus_frame corpus to replay"
@@ -108,7 +42,7 @@ def test_every_bus_frame_input_is_answered_by_a_real_broker_as_in_process(bus: _
         reader.send_multipart([b"conversation.x", b""])
         return bus.broker.stats.denied_publish > before
 
-    _wait_for(reader_is_heard, "the reader's session")
+    wait_for(reader_is_heard, "the reader's session")
     bus.settle()
     disagreements = []
     for name, data in inputs:
@@ -118,7 +52,7 @@ def test_every_bus_frame_input_is_answered_by_a_real_broker_as_in_process(bus: _
         want = bus_frame.expected(sender, frames)
         before_counts = bus.counters()
         bus.publishers[sender].send_multipart(frames)
-        _wait_for(lambda: sum(bus.counters()) > sum(before_counts), f"the broker to answer {name}")
+        wait_for(lambda: sum(bus.counters()) > sum(before_counts), f"the broker to answer {name}")
         moved = [name for name, a, b in zip(("forwarded", "denied", "malformed"), before_counts, bus.counters(),
                                             strict=True) if b != a]
         if moved != [want]:
@@ -131,7 +65,7 @@ def test_every_bus_frame_input_is_answered_by_a_real_broker_as_in_process(bus: _
 
 
 @pytest.mark.parametrize("path", list(replay.inputs([FUZZ / "regressions" / "zap_request"])), ids=lambda p: p.name)
-def test_a_zap_request_that_once_crashed_the_handler_leaves_the_bus_open(bus: _Bus, path: Path) -> None:
+def test_a_zap_request_that_once_crashed_the_handler_leaves_the_bus_open(bus: RunningBus, path: Path) -> None:
     """Sent to the running broker's own ZAP endpoint, then a new client must still get through the handshake:
     an exception on the authenticator thread would leave every later handshake unanswered."""
     frames = zap_request.decode(path.read_bytes())

@@ -4,6 +4,7 @@ covers every requirement a test or a finding speaks about."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -117,3 +118,11 @@ def test_a_summary_that_contradicts_the_contents_is_refused(tmp_path: Path, edit
     path.write_text(json.dumps(data))
     with pytest.raises(document.ReportError, match="inconsistent"):
         document.load(path)
+
+
+def test_a_fifo_in_place_of_a_report_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    """A report path anyone could have replaced with a FIFO must not hang ``report verify`` or ``diff``."""
+    path = tmp_path / "r.json"
+    os.mkfifo(path)
+    with pytest.raises(document.ReportError, match="not a regular file"):
+        document.read_json(path)

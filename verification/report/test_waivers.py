@@ -6,6 +6,7 @@ deselects the requirement's tests."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -216,3 +217,9 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_a_fifo_in_place_of_the_waiver_file_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    os.mkfifo(path)
+    assert_refused(tmp_path, ["--waivers", str(path)], "not a regular file")

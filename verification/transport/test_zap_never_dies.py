@@ -15,22 +15,19 @@ import zmq
 
 from aico_secure.fuzz._harness import bus_frame
 from aico_secure.transport.bus import zap
-from verification.fuzz.test_bus_surfaces import _Bus
+from verification.transport.running_bus import RunningBus
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def bus(tmp_path: Path) -> Iterator[_Bus]:
-    running = _Bus(tmp_path / "bus")
-    try:
+def bus(tmp_path: Path) -> Iterator[RunningBus]:
+    with RunningBus(tmp_path / "bus") as running:
         yield running
-    finally:
-        running.close()
 
 
 def test_an_exception_in_the_allowlist_lookup_refuses_that_client_and_no_other(
-        bus: _Bus, monkeypatch: pytest.MonkeyPatch) -> None:
+        bus: RunningBus, monkeypatch: pytest.MonkeyPatch) -> None:
     assert bus.relays(bus.publishers[bus_frame.WRITER], b"before")
     calls = {"n": 0}
     original = zap._AllowlistProvider.callback

@@ -15,35 +15,27 @@ forwarded only from a live session, as exactly two frames, with a well-formed to
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import zmq
 
-from aico_secure.audit.events import AuditEvent
 from aico_secure.fuzz._harness import _multipart
+from aico_secure.fuzz._harness._bus_broker import (
+    GRANTS,
+    READER,
+    SENDERS,
+    WRITER,
+    FuzzedBroker,
+    Received,
+)
 from aico_secure.fuzz.interface import Harness
-from aico_secure.transport.bus import keys
-from aico_secure.transport.bus.broker import Broker, BrokerConfig
 from aico_secure.transport.bus.topics import MAX_TOPIC_BYTES
 
 Outcome = Literal["forwarded", "denied", "malformed"]
 MAX_FRAMES = 6  # the broker keeps three frames and drains the rest: six reach every branch of that loop
 
-# Sessions a message can arrive on. Only the first two can exist on a real broker (ZAP admits live keys only);
-# the others are sessions whose key was rotated out or revoked after the handshake, and a frame without User-Id.
-WRITER, READER, ROTATED_OUT, REVOKED, NO_USER_ID = "writer", "reader", "rotated", "gone", ""
-SENDERS: tuple[str, ...] = (WRITER, READER, ROTATED_OUT, REVOKED, NO_USER_ID)
-GRANTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # component: (publish, subscribe)
-    WRITER: (("conversation.", "telemetry.cpu."), ("conversation.",)),
-    READER: ((), ("telemetry.",)),
-    ROTATED_OUT: (("conversation.",), ()),
-    REVOKED: (("conversation.",), ()),
-}
 _TOPIC_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -76,36 +68,16 @@ def expected(sender: str, frames: list[bytes]) -> Outcome:
     return "forwarded" if any(topic.startswith(g) for g in GRANTS[sender][0]) else "denied"
 
 
-class _Received(zmq.Frame):
-    """A frame as ``recv(copy=False)`` returns it: the ``more`` flag and the session's ZAP User-Id."""
-
-    more: bool = False
-    user_id: str | None = None
-
-    def get(self, option: int | str | bytes) -> int | str:  # type: ignore[override]
-        if option == "User-Id" and self.user_id is not None:
-            return self.user_id
-        raise zmq.ZMQError(zmq.EINVAL)
-
-
 class _Publisher:
     """The broker's XSUB socket as ``_on_publish`` reads it, holding one message."""
 
-    def __init__(self, frames: list[_Received]) -> None:
+    def __init__(self, frames: list[Received]) -> None:
         self._frames = frames
 
-    def recv(self, flags: int = 0, copy: bool = True) -> _Received:
+    def recv(self, flags: int = 0, copy: bool = True) -> Received:
         if not self._frames:
             raise zmq.Again()
         return self._frames.pop(0)
-
-
-class _CountingSink:
-    def __init__(self) -> None:
-        self.events = 0
-
-    def record(self, event: AuditEvent) -> None:
-        self.events += 1
 
 
 @dataclass(frozen=True)
@@ -128,40 +100,22 @@ class BusFrameHarness(Harness):
                   b"..", b"-", b"_", b"\x00", b"\x01", b"\xff", b"\n", b"A", b"#", b" ")
 
     def setup(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="aico-fuzz-bus-"))
-        self._sink = _CountingSink()
-        self._broker = Broker(BrokerConfig(self._dir / "bus"), audit=self._sink)
-        self._user_ids: dict[str, str | None] = {NO_USER_ID: None}
-        for component, (publish, subscribe) in GRANTS.items():
-            entry, _pair = self._broker.enroll(component, publish=publish, subscribe=subscribe)
-            self._user_ids[component] = entry.user_id
-        self._broker.allowlist.replace_key(ROTATED_OUT, keys.generate().public)
-        self._broker.allowlist.revoke(REVOKED)
-        backend = self._broker._context.socket(zmq.XPUB)
-        backend.linger = 0
-        backend.setsockopt(zmq.XPUB_MANUAL, 1)
-        backend.bind(f"inproc://aico-fuzz-bus-{id(self)}")
-        self._broker._sockets["subscribe"] = backend
+        self._bus = FuzzedBroker("aico-fuzz-bus-")
+        self._bus.broker._sockets["subscribe"] = self._bus.xpub  # _on_publish forwards to it
 
     def teardown(self) -> None:
-        self._broker._sockets.pop("subscribe").close(0)
-        self._broker.stop()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._bus.broker._sockets.pop("subscribe")
+        self._bus.stop()
 
     def _counts(self) -> _Counts:
-        stats = self._broker.stats
-        return _Counts(stats.forwarded, stats.denied_publish, stats.malformed, stats.audit_errors, self._sink.events)
+        stats = self._bus.broker.stats
+        return _Counts(stats.forwarded, stats.denied_publish, stats.malformed, stats.audit_errors,
+                       self._bus.sink.events)
 
     def run(self, data: bytes) -> None:
         sender, frames = decode(data)
-        received = []
-        for index, frame in enumerate(frames):
-            part = _Received(frame)
-            part.more = index < len(frames) - 1
-            part.user_id = self._user_ids[sender]
-            received.append(part)
         before = self._counts()
-        self._broker._on_publish(_Publisher(received))  # type: ignore[arg-type]
+        self._bus.broker._on_publish(_Publisher(self._bus.received(sender, frames)))  # type: ignore[arg-type]
         after = self._counts()
         outcome = expected(sender, frames)
         want = _Counts(before.forwarded + (outcome == "forwarded"), before.denied + (outcome == "denied"),

@@ -15,30 +15,15 @@ its allowlist; the socket is a real XPUB on inproc whose receiving side is a que
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import zmq
 
 from aico_secure.fuzz._harness import _multipart
-from aico_secure.fuzz._harness.bus_frame import (
-    GRANTS,
-    NO_USER_ID,
-    READER,
-    REVOKED,
-    ROTATED_OUT,
-    SENDERS,
-    WRITER,
-    _CountingSink,
-    _Received,
-)
+from aico_secure.fuzz._harness._bus_broker import GRANTS, READER, SENDERS, WRITER, FuzzedBroker, Received
 from aico_secure.fuzz.interface import Harness
-from aico_secure.transport.bus import keys
-from aico_secure.transport.bus.broker import Broker, BrokerConfig
 
 Outcome = Literal["subscribed", "unsubscribed", "denied", "malformed"]
 MAX_FRAMES = 3
@@ -73,12 +58,12 @@ def expected(sender: str, frames: list[bytes]) -> Outcome:
 class _Subscriber:
     """The broker's XPUB socket as ``_on_subscription`` uses it: one queued message in, real options out."""
 
-    def __init__(self, socket: zmq.Socket[bytes], frames: list[_Received]) -> None:
+    def __init__(self, socket: zmq.Socket[bytes], frames: list[Received]) -> None:
         self._socket = socket
         self._frames = frames
         self.applied: list[tuple[int, bytes]] = []
 
-    def recv(self, flags: int = 0, copy: bool = True) -> _Received:
+    def recv(self, flags: int = 0, copy: bool = True) -> Received:
         if not self._frames:
             raise zmq.Again()
         return self._frames.pop(0)
@@ -107,40 +92,20 @@ class BusSubscriptionHarness(Harness):
                   b"\x01conversation.", b"\x01telemetry.")
 
     def setup(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="aico-fuzz-bus-sub-"))
-        self._sink = _CountingSink()
-        self._broker = Broker(BrokerConfig(self._dir / "bus"), audit=self._sink)
-        self._user_ids: dict[str, str | None] = {NO_USER_ID: None}
-        for component, (publish, subscribe) in GRANTS.items():
-            entry, _pair = self._broker.enroll(component, publish=publish, subscribe=subscribe)
-            self._user_ids[component] = entry.user_id
-        self._broker.allowlist.replace_key(ROTATED_OUT, keys.generate().public)
-        self._broker.allowlist.revoke(REVOKED)
-        self._socket = self._broker._context.socket(zmq.XPUB)
-        self._socket.linger = 0
-        self._socket.setsockopt(zmq.XPUB_MANUAL, 1)
-        self._socket.bind(f"inproc://aico-fuzz-bus-sub-{id(self)}")
+        self._bus = FuzzedBroker("aico-fuzz-bus-sub-")
 
     def teardown(self) -> None:
-        self._socket.close(0)
-        self._broker.stop()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._bus.stop()
 
     def _counts(self) -> _Counts:
-        stats = self._broker.stats
-        return _Counts(stats.denied_subscribe, stats.malformed, stats.audit_errors, self._sink.events)
+        stats = self._bus.broker.stats
+        return _Counts(stats.denied_subscribe, stats.malformed, stats.audit_errors, self._bus.sink.events)
 
     def run(self, data: bytes) -> None:
         sender, frames = decode(data)
-        received = []
-        for index, frame in enumerate(frames):
-            part = _Received(frame)
-            part.more = index < len(frames) - 1
-            part.user_id = self._user_ids[sender]
-            received.append(part)
-        subscriber = _Subscriber(self._socket, received)
+        subscriber = _Subscriber(self._bus.xpub, self._bus.received(sender, frames))
         before = self._counts()
-        self._broker._on_subscription(subscriber)  # type: ignore[arg-type]
+        self._bus.broker._on_subscription(subscriber)  # type: ignore[arg-type]
         after = self._counts()
         outcome = expected(sender, frames)
         applied = {"subscribed": [(zmq.SUBSCRIBE, frames[-1][1:])],
