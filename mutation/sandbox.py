@@ -67,6 +67,9 @@ class Sandbox:
         # No bytecode from a mutant may outlive it; the unmutated modules compile in well under a second.
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["AICO_HYPOTHESIS_PROFILE"] = "dev"
+        # Hypothesis's example database lives in the aico-secure cache directory: keep it in the copy, where
+        # run_areas removes it, so no mutant replays another's failure (and --hypothesis-seed=0 stays exact).
+        env["AICO_SECURE_CACHE_DIR"] = str(self.root / ".hypothesis")
         return env
 
     def _check_import(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from aico_secure import __version__
+from aico_secure.config import ConfigError, cache, layering
 from aico_secure.conform.limits import DEFAULT_FORMATS, DEFAULT_TEST_TIMEOUT, MAX_WORKERS
 from aico_secure.target.loader import DEFAULT_LOAD_TIMEOUT
 
@@ -45,8 +46,9 @@ def _controls(args: argparse.Namespace) -> int:
     from aico_secure.conform import controls
 
     try:
+        controls.require_reference()
         zoo = controls.discover()
-    except (controls.ControlDefinitionError, SyntaxError, ValueError) as exc:
+    except (controls.ControlDefinitionError, controls.ReferenceMissing, SyntaxError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if not zoo:
         raise CliError("no negative controls found: suite power cannot be measured")
@@ -78,6 +80,11 @@ def _controls(args: argparse.Namespace) -> int:
 
 
 def _conform(args: argparse.Namespace) -> int:
+    with cache.exported(cache.resolve(getattr(args, "cache_dir", None))):  # the suite's processes inherit it
+        return _conform_run(args)
+
+
+def _conform_run(args: argparse.Namespace) -> int:
     from aico_secure.conform import runner
 
     if args.controls:
@@ -141,6 +148,12 @@ def _scan(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def _config(args: argparse.Namespace) -> int:
+    from aico_secure.config import show
+
+    return show.run(args)
+
+
 def _audit(args: argparse.Namespace) -> int:
     from aico_secure.audit import command
 
@@ -170,7 +183,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
-COMMANDS = ("conform", "inspect", "scan", "report", "audit", "keyring", "fuzz")
+COMMANDS = ("conform", "inspect", "scan", "report", "audit", "keyring", "fuzz", "config")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -218,6 +231,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     conform.add_argument("--load-timeout", type=_seconds("--load-timeout"), default=DEFAULT_LOAD_TIMEOUT,
                          metavar="SECONDS", help="how long the target factory may take to return; longer is "
                                                  f"\"target cannot load\", exit 2 (default {DEFAULT_LOAD_TIMEOUT:g} s)")
+    conform.add_argument("--cache-dir", metavar="DIR",
+                         help=f"cached state, Hypothesis's example database (default: ${cache.ENV}, else "
+                              "cache-dir in [tool.aico-secure], else $XDG_CACHE_HOME/aico-secure or "
+                              "~/.cache/aico-secure)")
+    layering.add_config_option(conform)
     conform.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed to pytest unchanged")
     conform.set_defaults(handler=_conform)
 
@@ -226,6 +244,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         from aico_secure.inspector.command import configure as configure_inspect
 
         configure_inspect(inspect)
+        layering.add_config_option(inspect)
     inspect.set_defaults(handler=_inspect)
 
     scan = sub.add_parser("scan", help="static, configuration, dependency and cryptography scans of a source tree")
@@ -233,6 +252,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         from aico_secure.scan.command import configure as configure_scan
 
         configure_scan(scan)
+        layering.add_config_option(scan)
     scan.set_defaults(handler=_scan)
 
     report = sub.add_parser("report", help="merge, render, diff, sign and verify reports")
@@ -264,6 +284,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         configure_fuzz(fuzz)
     fuzz.set_defaults(handler=_fuzz)
 
+    config = sub.add_parser("config", help="show the options [tool.aico-secure] in pyproject.toml gives each "
+                                           "command (docs/configuration.md)")
+    if wanted("config"):
+        from aico_secure.config.show import configure as configure_config
+
+        configure_config(config)
+    config.set_defaults(handler=_config)
+
     return parser
 
 
@@ -274,14 +302,18 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_chosen_command(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    try:
+        args = layering.parse_args(parser, argv)  # the command line over [tool.aico-secure] over the defaults
+    except ConfigError as exc:
+        print(f"aico-secure: {exc}", file=sys.stderr)
+        return 2
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
     try:
         code: int = args.handler(args)
         return code
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         print(f"aico-secure {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

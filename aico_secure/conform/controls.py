@@ -8,6 +8,7 @@ the zoo runs in minutes; the reference build's full pass is checked by the ordin
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import subprocess
@@ -61,6 +62,19 @@ class ControlResult:
 
 class ControlDefinitionError(Exception):
     """A control module lacks BREAKS or build(), or names no requirement."""
+
+
+class ReferenceMissing(Exception):
+    """This install lacks the reference build's libraries, and every shipped control is the reference build with
+    one flaw: each would fail to load, which proves nothing about the suite's power."""
+
+
+def require_reference() -> None:
+    try:
+        importlib.import_module("aico_secure.reference")
+    except ModuleNotFoundError as exc:
+        raise ReferenceMissing("the negative controls are built on the reference build, which needs "
+                               f"pip install 'aico-secure[reference]' ({exc})") from None
 
 
 def discover(directory: Path | None = None) -> list[Control]:

@@ -8,6 +8,7 @@ Runs under pytest-xdist too: workers only tag reports; the controller aggregates
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import sys
@@ -18,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from aico_secure.conform import limits, writes
+from aico_secure.config import cache
+from aico_secure.conform import hypothesis_profiles, limits, writes
 from aico_secure.conform.catalog import Catalog, load_catalog
 from aico_secure.conform.outcomes import Outcome, TestResult, aggregate
 from aico_secure.conform.passphrases import passphrase
@@ -64,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                                                             limits.DEFAULT_TEST_TIMEOUT.items()) + ")")
     group.addoption("--aico-load-timeout", default=None, metavar="SECONDS",
                     help=f"how long the target factory may take to return (default {DEFAULT_LOAD_TIMEOUT:g} s)")
+    group.addoption("--aico-cache-dir", default=None, metavar="DIR",
+                    help=f"cached state, Hypothesis's example database under DIR/hypothesis (default: "
+                         f"${cache.ENV}, else $XDG_CACHE_HOME/aico-secure or ~/.cache/aico-secure)")
     parser.addini("aico_target", "default target for conformance tests collected without --aico-target "
                   "(a project's own ini; giving --aico-target also adds the whole suite to the run)")
 
@@ -165,6 +170,39 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[_SEED_KEY] = str(seed)
 
 
+_SAVED_CACHE_ENV = pytest.StashKey["str | None"]()
+
+
+def _configure_hypothesis(config: pytest.Config) -> None:
+    """For a run that judges a build: the profiles (``hypothesis_profiles``) and the example database under the
+    cache directory, not in the current directory. Resolved before the suite redirects ``HOME`` and the XDG
+    directories, and exported so xdist workers (started later, under the redirection) use the same one. A run
+    without a target is a team's own test run: its Hypothesis set-up is left alone."""
+    if not target_spec(config):
+        return
+    cache_dir = cache.resolve(config.getoption("aico_cache_dir"))
+    config.stash[_SAVED_CACHE_ENV] = os.environ.get(cache.ENV)
+    cache.export(cache_dir)
+    try:
+        if hypothesis_profiles.chosen():  # conftest.py (this checkout's, or a team's) chose: it stands
+            hypothesis_profiles.register(cache_dir)
+        else:
+            hypothesis_profiles.activate(hypothesis_profiles.GATE_FLOOR, cache_dir,
+                                         floor=hypothesis_profiles.GATE_FLOOR)
+    except hypothesis_profiles.ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _restore_cache_env(config: pytest.Config) -> None:
+    if _SAVED_CACHE_ENV not in config.stash:
+        return
+    saved = config.stash[_SAVED_CACHE_ENV]
+    if saved is None:
+        os.environ.pop(cache.ENV, None)
+    else:
+        os.environ[cache.ENV] = saved
+
+
 _CHECKED: dict[tuple[str, float], TargetIdentity | TargetLoadError] = {}
 _LOADED = pytest.StashKey["Target | TargetLoadError"]()
 _REDIRECTION = pytest.StashKey[writes.Redirection]()
@@ -218,6 +256,7 @@ def _in_suite(path: Path) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed
 def pytest_configure(config: pytest.Config) -> None:
+    _configure_hypothesis(config)  # first: before the environment is redirected below
     _choose_hypothesis_seed(config)
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this conformance test checks")
     config.addinivalue_line("markers", "aico_profile(name): the least profile (quick/full/release) that runs this test")
@@ -243,6 +282,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     redirection = config.stash.get(_REDIRECTION, None)
     if redirection is not None:
         redirection.restore()
+    _restore_cache_env(config)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

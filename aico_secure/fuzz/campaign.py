@@ -133,7 +133,7 @@ def _require_atheris() -> None:
     import importlib.util
 
     if importlib.util.find_spec("atheris") is None:
-        raise FuzzError("atheris is not installed (pip install 'aico-secure[dev]')")
+        raise FuzzError("atheris is not installed (pip install 'aico-secure[fuzz]')")
 
 
 def _mkdir(folder: Path) -> Path:

@@ -34,6 +34,7 @@ _EXIT_GRACE = 5.0
 _MAX_ANSWER = 1 << 20
 _CANNOT = "target cannot load"
 _CHILD = "from aico_secure.target.loader import _child_main; _child_main()"
+_REFERENCE = "aico_secure.reference"
 
 
 class TargetLoadError(Exception):
@@ -82,6 +83,15 @@ def _deadline(seconds: float | None, spec: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _import_failure(module_name: str, exc: ImportError) -> str:
+    """The reference build's engines and services are the ``reference`` extra, not the core install: say so
+    rather than leave "No module named 'starlette'" to be decoded."""
+    reference = module_name == _REFERENCE or module_name.startswith(f"{_REFERENCE}.")
+    if reference and isinstance(exc, ModuleNotFoundError):
+        return f"{_CANNOT}: the reference build needs pip install 'aico-secure[reference]' ({exc})"
+    return f"{_CANNOT}: cannot import {module_name!r}: {exc}"
+
+
 def load_target(spec: str, *, timeout: float | None = None) -> Target:
     """Import and call the factory in this process. Every way it can fail here becomes ``TargetLoadError``;
     with ``timeout``, so does a factory still running after that many seconds (where an alarm can be used)."""
@@ -101,7 +111,7 @@ def _load(spec: str) -> Target:
     except _LoadDeadline:
         raise
     except ImportError as exc:
-        raise TargetLoadError(f"{_CANNOT}: cannot import {module_name!r}: {exc}") from None
+        raise TargetLoadError(_import_failure(module_name, exc)) from None
     except BaseException as exc:  # noqa: BLE001 - outside code: SystemExit, KeyboardInterrupt and all
         raise TargetLoadError(f"{_CANNOT}: cannot import {module_name!r}: it raised {_one_line(exc)}") from None
     try:

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import DISK, gate_budget
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession
 
 pytestmark = pytest.mark.requirement("AICO-KM-011")
-_settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(max_examples=gate_budget(DISK), deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_settings

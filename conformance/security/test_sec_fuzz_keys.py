@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import CHEAP, gate_budget
 from aico_secure.conform.passphrases import passphrase
 from aico_secure.target import IntegrityViolation, KeysCapability, KeySession, RejectedCredentials
 
 pytestmark = pytest.mark.requirement("AICO-SEC-002")
-_fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_fuzz = settings(max_examples=gate_budget(CHEAP), deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_fuzz

@@ -12,25 +12,29 @@ import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-
-import rocksdict
+from typing import TYPE_CHECKING
 
 from aico_secure.target import IntegrityViolation, KeySession, RecordStore, StoreCapability
 
+from ._format import rocksdict_module
 from ._support import Workload, open_store, write
 from .conftest import per_store
+
+if TYPE_CHECKING:
+    import rocksdict
 
 TRIALS = 3
 
 
 def _raw_options() -> rocksdict.Options:
-    options = rocksdict.Options(raw_mode=True)
+    options = rocksdict_module().Options(raw_mode=True)
     options.create_if_missing(False)
     return options
 
 
 def _swap_values(directory: Path, rng: random.Random) -> str:
     """Swap the values of two entries of the fullest column family; returns which family."""
+    rocksdict = rocksdict_module()
     families = rocksdict.Rdict.list_cf(str(directory))
     db = rocksdict.Rdict(str(directory), _raw_options(), column_families={f: _raw_options() for f in families})
     try:

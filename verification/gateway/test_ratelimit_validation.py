@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import CHEAP, budget
 from aico_secure.gateway import ratelimit, schemas
 from aico_secure.gateway.config import GatewayConfig
 from aico_secure.gateway.errors import GatewayError
@@ -31,7 +32,7 @@ def test_lock_doubles_and_caps() -> None:
     assert durations == [20, 35, 35]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=budget(CHEAP), deadline=None)
 @given(steps=st.lists(st.one_of(st.just("fail"), st.floats(0, 5000)), max_size=40))
 def test_never_more_than_threshold_failures_per_open_window(steps: list[object]) -> None:
     """Whatever the sequence, failures counted while unlocked between locks never exceed the threshold."""
@@ -99,7 +100,7 @@ def test_parser_refuses_ambiguous_or_broken_json(body: bytes) -> None:
     assert refused.value.status == 400
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=budget(CHEAP), deadline=None)
 @given(value=st.one_of(st.integers(), st.text(min_size=8), st.lists(st.text(min_size=8), min_size=1)))
 def test_messages_never_echo_values(value: object) -> None:
     for field, validator in (("username", schemas.CHALLENGE), ("refresh_token", schemas.REFRESH)):

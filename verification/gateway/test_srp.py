@@ -9,6 +9,7 @@ import srp._pysrp as pysrp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import KDF, budget
 from aico_secure.gateway import srp as S
 from aico_secure.gateway.errors import SrpError
 
@@ -92,7 +93,7 @@ def test_3072_group_is_the_rfc3526_safe_prime() -> None:
 
 
 @pytest.mark.parametrize("backend", [srp, pysrp], ids=["srp-default", "srp-pure-python"])
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=budget(KDF), deadline=None)
 @given(username=st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True), password=st.text(min_size=1, max_size=40))
 def test_interoperates_with_the_srp_package(backend: object, username: str, password: str) -> None:
     mod = backend

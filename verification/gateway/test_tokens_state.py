@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import DISK, budget
 from aico_secure.gateway.errors import GatewayStateError, TokenRejected
 from aico_secure.gateway.revocation import REVOKED_FILE
 from aico_secure.gateway.state import INSTANCE_FILE, open_state
@@ -44,7 +45,7 @@ def test_types_audience_and_expiry(keyring: UnlockedKeyring, tmp_path: Path, clo
     assert "alice" not in repr(pair) and pair.access not in repr(pair)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(DISK), deadline=None)
 @given(data=st.data())
 def test_any_change_to_a_token_is_refused(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     from aico_secure.keys import Keyring

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rocksdict import DBCompressionType, Options, Rdict
 
+from aico_secure.conform.hypothesis_profiles import DISK, budget
 from aico_secure.inspector import inspect_tree
 
 
@@ -29,7 +30,7 @@ def sst_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return next((root / "db").glob("*.sst")).read_bytes()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(DISK), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=8),
        cut=st.one_of(st.none(), st.floats(0.5, 1)))
 def test_mutated_sst_files_never_crash_the_scan(tmp_path_factory: pytest.TempPathFactory, sst_bytes: bytes,
@@ -48,7 +49,7 @@ def test_mutated_sst_files_never_crash_the_scan(tmp_path_factory: pytest.TempPat
     shutil.rmtree(root)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(DISK), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blob=st.binary(min_size=0, max_size=2048), magic=st.sampled_from(
     [b"\x78\x9c", b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18", b"\xff\x06\x00\x00sNaPpY", b"BZh91AY&SY",
      b"\xfd7zXZ\x00", b"SQLite format 3\x00", b"PAR1", b"\x37\x8f\x24\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x04"]))

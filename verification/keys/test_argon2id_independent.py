@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id  # cryptography >
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import KDF, budget
 from aico_secure.crypto.argon2id import argon2id
 
 # RFC 9106, section 5.3: Argon2id, version 0x13.
@@ -26,7 +27,7 @@ def test_independent_implementation_reproduces_rfc9106() -> None:
     assert kdf.derive(b"\x01" * 32) == RFC9106_TAG
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=budget(KDF), deadline=None)
 @given(password=st.binary(min_size=1, max_size=64), salt=st.binary(min_size=16, max_size=32),
        time_cost=st.integers(1, 3), lanes=st.integers(1, 4), extra_kib=st.integers(0, 64))
 def test_reference_argon2id_matches_the_independent_one(password: bytes, salt: bytes, time_cost: int, lanes: int,

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aico_secure import envelope
+from aico_secure.conform.hypothesis_profiles import KDF, budget
 from aico_secure.envelope import RecordContext
 from aico_secure.errors import (
     KdfProfileError,
@@ -24,7 +25,8 @@ from aico_secure.errors import (
 from aico_secure.keys import KdfParameters, Keyring, keyring_file
 from aico_secure.keys.profiles import RFC9106_SECOND_OPTION, calibrate_production
 
-fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=15)
+fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None,
+                      max_examples=budget(KDF))
 passwords = st.text(min_size=1, max_size=40).filter(lambda p: p.strip() != "" or True)
 
 

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
-                   check=True, stdin=subprocess.DEVNULL)
+    # No build isolation: pip would download hatchling from PyPI; the dev extra installs it into this venv.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(work / "dist"), str(ROOT)], check=True, stdin=subprocess.DEVNULL)
     wheels = list((work / "dist").glob("aico_secure-*.whl"))
     assert len(wheels) == 1
     env_dir = work / "venv"

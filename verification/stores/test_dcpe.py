@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from aico_secure.conform.hypothesis_profiles import CHEAP, budget
 from aico_secure.crypto.dcpe import DEFAULT_BETA, SCALE_MAX, SCALE_MIN, DcpeKey
 from aico_secure.sensitive import SecretBytes
 
@@ -46,7 +47,7 @@ def test_recall_at_10_on_10000_by_384_is_at_least_0_9() -> None:
     assert recall >= 0.9
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=budget(CHEAP), deadline=None)
 @given(points=hnp.arrays(np.float64, (3, 8), elements=st.floats(-10, 10, allow_nan=False)),
        beta=st.floats(0.0, 2.0))
 def test_beta_distance_comparisons_are_preserved(points: np.ndarray, beta: float) -> None:

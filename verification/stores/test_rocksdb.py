@@ -10,6 +10,7 @@ import rocksdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aico_secure.conform.hypothesis_profiles import DISK, budget
 from aico_secure.keys import UnlockedKeyring
 from aico_secure.stores import forensics
 from aico_secure.stores.errors import StoreIntegrityError
@@ -96,7 +97,7 @@ def test_compaction_drops_deleted_values_from_blob_files(keyring: UnlockedKeyrin
     assert b"KEEP-CANARY" in image and b"DROP-CANARY" not in image
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(DISK), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=st.dictionaries(st.text(min_size=1, max_size=40).filter(lambda s: "\0" not in s),
                              st.binary(max_size=300), max_size=12))
 def test_round_trip_of_arbitrary_records(keyring: UnlockedKeyring, tmp_path_factory: pytest.TempPathFactory,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import json
 import os
 import select
@@ -58,6 +59,9 @@ EXIT_PROTOCOL = 4  # the child got a request it cannot parse
 _HEADER = struct.Struct("<cI")  # frame type, payload length
 _VALUE = struct.Struct("<IBI")  # column index, RAW or TEXT, length of the bytes that follow
 RAW, TEXT = 0, 1
+# The engine is the ``duckdb`` extra: a core install reads no cell of a plaintext DuckDB or Parquet file, and says
+# so (the file is unreadable, so the inspection is incomplete), rather than let every child die on its import.
+ENGINE_MISSING = "the DuckDB engine is not installed, so its values cannot be read: pip install 'aico-secure[duckdb]'"
 
 # Child -> parent frames. T: a table's columns; R: values; E: a table the engine could not read; X: the engine
 # refused the whole file; C: the decode cap was reached (the child stopped); D: done; B: the reader itself failed
@@ -123,6 +127,9 @@ def read(kind: Kind, path: Path, batcher: ColumnBatcher, *, cap: int, seconds: f
     (a budget running out) propagates, and the child, left mid-answer, is killed.
     """
     outcome = Outcome()
+    if importlib.util.find_spec("duckdb") is None:
+        outcome.failure = ENGINE_MISSING
+        return outcome
     deadline = time.monotonic() + max(0.0, seconds)
     try:
         child = _acquire()
