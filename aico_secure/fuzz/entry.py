@@ -49,7 +49,7 @@ def launcher(name: str, directory: Path | None = None) -> Path:
 # Instrumented: this package and the pure-Python parsers it hands untrusted bytes to (JSON, base64, URL and
 # e-mail header parsing, archives and compressed streams, text codecs, JSON Schema validation, the SRP library).
 COVERED = ("aico_secure", "json", "base64", "urllib", "email", "ipaddress", "zipfile", "gzip", "tarfile", "bz2",
-           "lzma", "codecs", "encodings", "jsonschema", "srp")
+           "lzma", "codecs", "encodings", "jsonschema", "srp", "zmq.auth")
 # Not instrumented: modules whose comparisons are on numpy arrays (Atheris's comparison hook keeps every result,
 # so memory would grow with every input) and the fuzzing machinery itself.
 UNINSTRUMENTED = ("aico_secure.fuzz.entry", "aico_secure.fuzz.registry", "aico_secure.fuzz.interface",
