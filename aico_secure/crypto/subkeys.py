@@ -7,7 +7,11 @@ learning one (for example through a weakness in vector encryption) says nothing 
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from aico_secure.crypto.hkdf import hkdf_sha256, hmac_sha256
@@ -65,3 +69,29 @@ def decrypt_name(key: SecretBytes, token: bytes) -> bytes:
         return _unpad(AESSIV(key.reveal()).decrypt(token, [_NAME_AD]))
     except InvalidTag:
         raise ValueError("an encrypted name does not authenticate") from None
+
+
+class Blinder:
+    """``blind`` under one key, with the HMAC key schedule computed once.
+
+    Why: a store blinds the name of every record it reads or writes, and setting up HMAC (hashing the padded
+    key twice) costs more than the MAC of a short name. Each call copies the keyed state, so the object itself
+    is never changed and may be shared between threads. It holds key-derived state: it prints redacted,
+    refuses pickling, and its owner drops it when it closes.
+    """
+
+    __slots__ = ("_mac",)
+
+    def __init__(self, key: SecretBytes) -> None:
+        self._mac = crypto_hmac.HMAC(key.reveal(), hashes.SHA256())
+
+    def __call__(self, name: bytes) -> bytes:
+        mac = self._mac.copy()
+        mac.update(name)
+        return mac.finalize()[:BLIND_BYTES]
+
+    def __repr__(self) -> str:
+        return "Blinder(<redacted key>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Blinder holds key material and refuses to be pickled")

@@ -13,6 +13,11 @@ Layout: values go to blob files (BlobDB, ``min_blob_size=0``) and keys to LZ4-co
 each sealed value contiguous and are garbage-collected by a forced compaction, which is what ``compact`` runs
 so deleted values leave the disk; compression stays on for both (it cannot shrink ciphertext, but costs
 little and keeps the engine's defaults). rocksdict runs in raw mode: no pickle ever touches stored bytes.
+
+Cost: per record, one HMAC (name) and one AES-GCM call, each dearer through Python than RocksDB's own work on a
+small value. So the store keeps the key schedules (one ``Sealer`` per data key, one ``Blinder``) instead of
+rebuilding them per record, draws a batch's nonces at once, and encodes the column family's part of the
+associated data once; what is left is measured in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -27,15 +32,14 @@ import rocksdict
 
 from aico_secure import envelope
 from aico_secure.audit.events import AuditSink
-from aico_secure.crypto.subkeys import blind, derive_subkey
-from aico_secure.envelope import DataKey, RecordContext
-from aico_secure.errors import AicoSecureError
+from aico_secure.crypto.subkeys import Blinder, derive_subkey
+from aico_secure.envelope import CollectionContext, DataKey, RecordContext, Sealer
+from aico_secure.errors import AicoSecureError, UnknownKeyIdError
 from aico_secure.keys import UnlockedKeyring
 from aico_secure.keys.atomic import atomic_write
-from aico_secure.sensitive import SecretBytes
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
-from aico_secure.stores.errors import StoreError, StoreIntegrityError
+from aico_secure.stores.errors import StoreClosedError, StoreError, StoreIntegrityError
 from aico_secure.stores.interface import RecordStore, check_key, check_value
 
 STORE_KIND = "rocksdb"
@@ -47,6 +51,7 @@ _HIGH_WATER_CONTEXT = RecordContext(store="rocksdb", collection="store", record_
 _META_STORE = b"store"
 _META_NAMES = b"names"
 _BLIND_LABEL = "rocksdb/names"
+_RECORDS_CONTEXT = CollectionContext(store=STORE_KIND, collection=RECORDS_CF)
 _NAME_LEN = struct.Struct(">I")
 
 
@@ -105,31 +110,53 @@ class RocksDbStore(RecordStore):
         names_dek = keyring.data_key(self.purpose, names_key_id)
         if names_dek is None:
             raise StoreIntegrityError(f"rocksdb store {directory}: the keyring lacks the store's naming key")
-        self._blind_key: SecretBytes = derive_subkey(names_dek.secret, _BLIND_LABEL)
+        self._blinder: Blinder | None = Blinder(derive_subkey(names_dek.secret, _BLIND_LABEL))
+        # One Sealer per data key in use (the AES-GCM set-up costs more than sealing a small value); an entry
+        # is used only while the keyring still returns that very DataKey, and all are dropped on close.
+        self._sealers: dict[bytes, Sealer] = {}
 
     def __repr__(self) -> str:
         return f"RocksDbStore(path={str(self._directory)!r}, blind_names={self._blind_names})"
 
     # ---- sealing -------------------------------------------------------------------------------------------
-    def _context(self, family: str, stored_key: bytes) -> RecordContext:
-        return RecordContext(store=STORE_KIND, collection=family, record_key=stored_key)
+    def _sealer(self, key: DataKey) -> Sealer:
+        sealer = self._sealers.get(key.key_id)
+        if sealer is None or sealer.key is not key:  # a reloaded keyring hands out new DataKey objects
+            sealer = self._sealers[key.key_id] = Sealer(key)
+            if self._closed:  # closed meanwhile by another thread: cache nothing past close
+                self._sealers.clear()
+        return sealer
 
-    def _seal(self, family: str, stored_key: bytes, payload: bytes, key: DataKey | None = None) -> bytes:
-        key = key or self._keyring.active_data_key(self.purpose)
-        return envelope.seal(key, payload, self._context(family, stored_key))
+    def _active_sealer(self) -> Sealer:
+        return self._sealer(self._keyring.active_data_key(self.purpose))
 
-    def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
-        return open_sealed(self._keyring, family, stored_key, sealed, self._directory)
+    def _open_record(self, stored_key: bytes, sealed: bytes) -> bytes:
+        """Open one sealed value of the records family with whichever data key its header names."""
+        try:
+            key_id = envelope.claimed_key_id(sealed)
+            key = self._keyring.data_key(self.purpose, key_id)
+            if key is None:
+                self._sealers.pop(key_id, None)  # retired since it was cached: forget it too
+                raise UnknownKeyIdError("no such rocksdb data key")
+            return self._sealer(key).open(sealed, _RECORDS_CONTEXT.encode(stored_key))
+        except AicoSecureError:
+            raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed value failed authentication "
+                                      "(wrong key, tampered, or moved from another key)") from None
 
     def _stored_key(self, key: str) -> bytes:
         raw = key.encode("utf-8")
-        return blind(self._blind_key, raw) if self._blind_names else raw
+        if not self._blind_names:
+            return raw
+        blinder = self._blinder  # read once: close() may drop it from another thread
+        if blinder is None:
+            raise StoreClosedError(f"the {self.purpose} store is closed")
+        return blinder(raw)
 
     def _pack(self, key: str, value: bytes) -> bytes:
         if not self._blind_names:
             return value
         raw = key.encode("utf-8")
-        return _NAME_LEN.pack(len(raw)) + raw + value
+        return b"".join((_NAME_LEN.pack(len(raw)), raw, value))
 
     def _unpack(self, stored_key: bytes, payload: bytes) -> tuple[str, bytes]:
         if not self._blind_names:
@@ -224,30 +251,38 @@ class RocksDbStore(RecordStore):
 
     def put(self, key: str, value: bytes) -> None:
         key, value = check_key(key), check_value(value)
+        self._check_open()
         stored = self._stored_key(key)
-        self._engine("writing", self._records.put, stored, self._seal(RECORDS_CF, stored, self._pack(key, value)))
+        sealed = self._active_sealer().seal(self._pack(key, value), _RECORDS_CONTEXT.encode(stored))
+        self._engine("writing", self._records.put, stored, sealed)
         self._audit.access("write")
 
     def put_many(self, items: list[tuple[str, bytes]]) -> None:
-        """Write many records in one atomic batch."""
+        """Write many records in one atomic batch (nothing is written if any item is refused)."""
+        checked = [(check_key(key), check_value(value)) for key, value in items]
+        self._check_open()
+        stored = [self._stored_key(key) for key, _ in checked]
+        sealed = self._active_sealer().seal_many([(self._pack(key, value), _RECORDS_CONTEXT.encode(name))
+                                                  for (key, value), name in zip(checked, stored, strict=True)])
         batch = rocksdict.WriteBatch(raw_mode=True)
         handle = self._db.get_column_family_handle(RECORDS_CF)
-        data_key = self._keyring.active_data_key(self.purpose)
-        for key, value in items:
-            key, value = check_key(key), check_value(value)
-            stored = self._stored_key(key)
-            batch.put(stored, self._seal(RECORDS_CF, stored, self._pack(key, value), data_key), handle)
+        for name, record in zip(stored, sealed, strict=True):
+            batch.put(name, record, handle)
         self._engine("writing", self._db.write, batch)
-        self._audit.access("write", count=len(items))
+        self._audit.access("write", count=len(checked))
 
     def get(self, key: str) -> bytes | None:
         key = check_key(key)
+        self._check_open()
         stored = self._stored_key(key)
-        sealed = self._engine("reading", self._records.get, stored)
+        try:
+            sealed = self._records.get(stored)
+        except Exception as exc:  # noqa: BLE001 - rocksdict raises bare Exception
+            _raise_mapped(exc, self._directory, "reading")
         self._audit.access("read")
         if sealed is None:
             return None
-        name, value = self._unpack(stored, self._open_sealed(RECORDS_CF, stored, sealed))
+        name, value = self._unpack(stored, self._open_record(stored, sealed))
         if name != key:
             raise StoreIntegrityError(f"rocksdb store {self._directory}: a record's name does not match its key")
         return value
@@ -271,7 +306,7 @@ class RocksDbStore(RecordStore):
             _raise_mapped(exc, self._directory, "listing")
 
     def keys(self) -> list[str]:
-        names = [self._unpack(stored, self._open_sealed(RECORDS_CF, stored, sealed))[0]
+        names = [self._unpack(stored, self._open_record(stored, sealed))[0]
                  for stored, sealed in self._items()]
         self._audit.access("list", count=len(names))
         return sorted(names)
@@ -304,10 +339,11 @@ class RocksDbStore(RecordStore):
         """Re-seal every record under the active data key (one batch); returns how many were rewritten."""
         batch = rocksdict.WriteBatch(raw_mode=True)
         handle = self._db.get_column_family_handle(RECORDS_CF)
+        sealer = self._active_sealer()
         count = 0
         for stored, sealed in list(self._items()):
-            payload = self._open_sealed(RECORDS_CF, stored, sealed)
-            batch.put(stored, self._seal(RECORDS_CF, stored, payload), handle)
+            payload = self._open_record(stored, sealed)
+            batch.put(stored, sealer.seal(payload, _RECORDS_CONTEXT.encode(stored)), handle)
             count += 1
         self._engine("re-encrypting", self._db.write, batch)
         self._audit.crypto("reencrypt", key_id=self.data_key_id)
@@ -320,6 +356,8 @@ class RocksDbStore(RecordStore):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._sealers.clear()  # the cached ciphers hold key material: not past close
+            self._blinder = None
             with contextlib.suppress(Exception):
                 self._db.flush_wal(True)
             sequence = self._db.latest_sequence_number()

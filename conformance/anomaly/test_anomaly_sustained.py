@@ -4,6 +4,8 @@ Suppressing repeats keeps a flood of alerts from burying the log, but the window
 attack that goes on for several windows must show up in each of them, so no two consecutive alerts about the
 same source may be further apart than one window. The check runs at one-second steps, so an alert held back
 until one tick after the window has passed is as visible as one never raised again.
+The attacks are run once per test process and read by both checks (``_sustained``), each alert looked for
+after every event.
 """
 
 from __future__ import annotations
@@ -13,28 +15,9 @@ from collections.abc import Callable
 
 import pytest
 
-from aico_secure.conform.fakes import ManualClock as Clock
-from aico_secure.target.audit import AuditTrail
+from ._sustained import WINDOW_S, WINDOWS
 
-from .test_anomaly_lc_semantics import CALM, access, alerts_about, fail_login
-
-OpenTrail = Callable[..., AuditTrail]
-WINDOW_S = 60
-WINDOWS = 4
-
-
-def alert_times(trail: AuditTrail, clock: Clock, action: str, subject: str, act: Callable[[int], None]) -> list[float]:
-    """Run ``act(i)`` once a second for ``WINDOWS`` windows; the clock times at which a new alert appeared."""
-    times: list[float] = []
-    seen = 0
-    for i in range(WINDOWS * WINDOW_S):
-        act(i)
-        count = len(alerts_about(trail, action, subject))
-        if count > seen:
-            times.append(clock.now)
-            seen = count
-        clock.advance(1)
-    return times
+AlertTimes = Callable[[str], list[float]]
 
 
 def assert_every_window_alerted(times: list[float], what: str) -> None:
@@ -46,16 +29,10 @@ def assert_every_window_alerted(times: list[float], what: str) -> None:
 
 
 @pytest.mark.requirement("AICO-ANO-001")
-def test_sustained_auth_failures_alert_in_every_window(open_trail: OpenTrail, clock: Clock) -> None:
-    trail = open_trail(auth_failures=3, auth_window_s=WINDOW_S, **CALM)
-    times = alert_times(trail, clock, "auth_failures", "203.0.113.77",
-                        lambda i: fail_login(trail, "203.0.113.77", f"user-{i}"))
-    assert_every_window_alerted(times, "run of failed logins from one source")
+def test_sustained_auth_failures_alert_in_every_window(sustained_alert_times: AlertTimes) -> None:
+    assert_every_window_alerted(sustained_alert_times("auth"), "run of failed logins from one source")
 
 
 @pytest.mark.requirement("AICO-ANO-002")
-def test_sustained_access_volume_alerts_in_every_window(open_trail: OpenTrail, clock: Clock) -> None:
-    trail = open_trail(access_volume=3, volume_window_s=WINDOW_S, **CALM)
-    times = alert_times(trail, clock, "access_volume", "plugin.steady",
-                        lambda i: access(trail, "plugin.steady", "conversations"))
-    assert_every_window_alerted(times, "stream of accesses by one actor")
+def test_sustained_access_volume_alerts_in_every_window(sustained_alert_times: AlertTimes) -> None:
+    assert_every_window_alerted(sustained_alert_times("access"), "stream of accesses by one actor")
