@@ -164,22 +164,26 @@ def test_threads_rotating_through_their_own_copies_lose_nothing(tmp_path: Path) 
     assert len(Keyring.unlock(path, "pw").key_ids("libsql")) == 1 + 6 * 3
 
 
+# Holds the keyring lock until told to let go (a line on stdin): no sleep whose length a loaded machine could
+# outlast, so the test's order of events is fixed by the test, not by timing.
 HOLDER = """
-import sys, time
+import sys
 from pathlib import Path
 from aico_secure.keys.lock import keyring_lock
 with keyring_lock(Path(sys.argv[1])):
     print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()
 """
 
 
 def test_a_held_lock_makes_writers_wait_readers_pass_and_times_out_typed(tmp_path: Path) -> None:
     path = tmp_path / "keyring.json"
     Keyring.create(path, "pw", profile="test", purposes=["libsql"])
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), "1.5"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE,
+                              stdin=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert holder.stdin is not None
         with pytest.raises(KeyringBusyError, match="being changed by another process"):
             with keyring_lock(path, timeout=0.2):
                 pass
@@ -187,10 +191,14 @@ def test_a_held_lock_makes_writers_wait_readers_pass_and_times_out_typed(tmp_pat
         writer = Command(["rotate", str(tmp_path), "--dek", "libsql"], "pw")
         reader.start()
         writer.start()
-        assert reader.finish() == 0  # readers never wait for the lock
-        assert holder.poll() is None, "the reader should not have needed the holder to finish"
-        assert writer.finish() == 0  # the writer waited for the holder instead of failing or racing it
+        assert reader.finish() == 0  # readers never wait for the lock: the holder still holds it
+        assert writer.proc is not None and writer.proc.poll() is None, (
+            "the writer finished while another process held the lock")
+        assert _state(path) == (1, 1), "the keyring changed while another process held the lock"
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
         assert holder.wait(timeout=30) == 0
+        assert writer.finish() == 0  # the writer waited for the holder instead of failing or racing it
     finally:
         holder.kill()
         holder.wait()
