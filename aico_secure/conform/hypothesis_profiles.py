@@ -41,6 +41,11 @@ DISK = 0.4  # a store, keyring or scanned file on disk per example
 KDF = 0.1  # a deliberately slow derivation (Argon2id, SRP) per example
 
 _HYPOTHESIS_DEFAULT = "default"  # the profile Hypothesis loads when nobody chose one
+# Hypothesis also loads a built-in "ci" profile by itself when it sees a CI environment variable (CI=true on
+# every hosted runner). That is not a choice anybody made here, so it must not stop a conformance run from
+# taking its floor or the profile asked for; ``activate`` records the profiles really chosen.
+_HYPOTHESIS_AUTOMATIC_CI = "ci"
+_activated: list[str] = []
 
 
 class ProfileError(ValueError):
@@ -70,8 +75,12 @@ def requested() -> str | None:
 
 
 def chosen() -> bool:
-    """Whether a profile was already chosen (by ``conftest.py`` or a team's own set-up): then it stands."""
-    return settings.get_current_profile_name() != _HYPOTHESIS_DEFAULT
+    """Whether a profile was already chosen (by ``conftest.py`` or a team's own set-up): then it stands.
+    Hypothesis's own default, and the "ci" profile it loads by itself on a CI runner, are not choices."""
+    name = settings.get_current_profile_name()
+    if name == _HYPOTHESIS_DEFAULT:
+        return False
+    return not (name == _HYPOTHESIS_AUTOMATIC_CI and not _activated)
 
 
 def activate(default: str, cache_dir: Path, *, floor: str | None = None) -> str:
@@ -86,6 +95,7 @@ def activate(default: str, cache_dir: Path, *, floor: str | None = None) -> str:
     if floor is not None and EXAMPLES[floor] > wanted:
         name = floor
     settings.load_profile(name)
+    _activated.append(name)
     return name
 
 

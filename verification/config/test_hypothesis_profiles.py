@@ -96,6 +96,19 @@ def test_a_conformance_run_gets_the_requested_profile_but_never_less_than_ci(tmp
     assert calls(folder, "nightly") > 10 * gate
 
 
+def test_on_a_ci_runner_the_requested_profile_still_reaches_a_conformance_run(tmp_path: Path) -> None:
+    """Hypothesis loads its own "ci" profile by itself when CI is set (as on every hosted runner); that must not
+    count as a choice, or nightly and the unknown-profile check would be lost exactly where gates run."""
+    folder = project(tmp_path, COUNTING_TEST, ini=CONFORM_INI)
+    on_ci = {"CI": "true"}
+    gate = round(hypothesis_profiles.EXAMPLES["ci"] * hypothesis_profiles.KDF)
+    done = run_pytest(folder, profile="nightly", extra_env=on_ci)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len((folder / "count").read_text()) > 10 * gate
+    refused = run_pytest(folder, profile="weekly", extra_env=on_ci)
+    assert refused.returncode == 4 and "unknown Hypothesis profile" in refused.stdout + refused.stderr
+
+
 def test_a_team_run_without_a_target_keeps_its_own_hypothesis_set_up(tmp_path: Path) -> None:
     folder = project(tmp_path, COUNTING_TEST)
     assert calls(folder, "nightly") == round(100 * hypothesis_profiles.KDF)  # Hypothesis's own default: 100
