@@ -130,6 +130,15 @@ class RocksDbStore(RecordStore):
     def _active_sealer(self) -> Sealer:
         return self._sealer(self._keyring.active_data_key(self.purpose))
 
+    # Every record value is sealed by ``_seal_records`` and opened by ``_open_record``, bound to its stored key
+    # by ``_record_context``: the three places a change to how values are protected has to go.
+    def _record_context(self, stored_key: bytes) -> bytes:
+        return _RECORDS_CONTEXT.encode(stored_key)
+
+    def _seal_records(self, records: list[tuple[bytes, bytes]]) -> list[bytes]:
+        """``(stored key, payload)`` pairs sealed under the active data key, in order."""
+        return self._active_sealer().seal_many([(payload, self._record_context(stored)) for stored, payload in records])
+
     def _open_record(self, stored_key: bytes, sealed: bytes) -> bytes:
         """Open one sealed value of the records family with whichever data key its header names."""
         try:
@@ -138,7 +147,7 @@ class RocksDbStore(RecordStore):
             if key is None:
                 self._sealers.pop(key_id, None)  # retired since it was cached: forget it too
                 raise UnknownKeyIdError("no such rocksdb data key")
-            return self._sealer(key).open(sealed, _RECORDS_CONTEXT.encode(stored_key))
+            return self._sealer(key).open(sealed, self._record_context(stored_key))
         except AicoSecureError:
             raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed value failed authentication "
                                       "(wrong key, tampered, or moved from another key)") from None
@@ -253,7 +262,7 @@ class RocksDbStore(RecordStore):
         key, value = check_key(key), check_value(value)
         self._check_open()
         stored = self._stored_key(key)
-        sealed = self._active_sealer().seal(self._pack(key, value), _RECORDS_CONTEXT.encode(stored))
+        sealed = self._seal_records([(stored, self._pack(key, value))])[0]
         self._engine("writing", self._records.put, stored, sealed)
         self._audit.access("write")
 
@@ -262,8 +271,8 @@ class RocksDbStore(RecordStore):
         checked = [(check_key(key), check_value(value)) for key, value in items]
         self._check_open()
         stored = [self._stored_key(key) for key, _ in checked]
-        sealed = self._active_sealer().seal_many([(self._pack(key, value), _RECORDS_CONTEXT.encode(name))
-                                                  for (key, value), name in zip(checked, stored, strict=True)])
+        sealed = self._seal_records([(name, self._pack(key, value))
+                                     for (key, value), name in zip(checked, stored, strict=True)])
         batch = rocksdict.WriteBatch(raw_mode=True)
         handle = self._db.get_column_family_handle(RECORDS_CF)
         for name, record in zip(stored, sealed, strict=True):
@@ -339,12 +348,10 @@ class RocksDbStore(RecordStore):
         """Re-seal every record under the active data key (one batch); returns how many were rewritten."""
         batch = rocksdict.WriteBatch(raw_mode=True)
         handle = self._db.get_column_family_handle(RECORDS_CF)
-        sealer = self._active_sealer()
-        count = 0
-        for stored, sealed in list(self._items()):
-            payload = self._open_record(stored, sealed)
-            batch.put(stored, sealer.seal(payload, _RECORDS_CONTEXT.encode(stored)), handle)
-            count += 1
+        opened = [(stored, self._open_record(stored, sealed)) for stored, sealed in list(self._items())]
+        for (stored, _payload), resealed in zip(opened, self._seal_records(opened), strict=True):
+            batch.put(stored, resealed, handle)
+        count = len(opened)
         self._engine("re-encrypting", self._db.write, batch)
         self._audit.crypto("reencrypt", key_id=self.data_key_id)
         return count

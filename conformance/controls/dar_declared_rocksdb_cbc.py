@@ -8,7 +8,7 @@ import os
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from aico_secure.envelope import KEY_ID_BYTES, VERSION, DataKey
+from aico_secure.envelope import KEY_ID_BYTES, VERSION
 from aico_secure.reference.stores import ReferenceStore, reference_stores
 from aico_secure.stores.errors import StoreIntegrityError
 from aico_secure.stores.rocksdb import RocksDbStore
@@ -23,15 +23,18 @@ IV_BYTES = 16
 class CbcRocksDbStore(RocksDbStore):
     """Same header as the envelope (version, key id), then a 16-byte IV and the padded CBC ciphertext."""
 
-    def _seal(self, family: str, stored_key: bytes, payload: bytes, key: DataKey | None = None) -> bytes:
-        key = key or self._keyring.active_data_key(self.purpose)
-        iv = os.urandom(IV_BYTES)
-        padder = padding.PKCS7(128).padder()
-        padded = padder.update(payload) + padder.finalize()
-        encryptor = Cipher(algorithms.AES(key.secret.reveal()), modes.CBC(iv)).encryptor()
-        return bytes([VERSION]) + key.key_id + iv + encryptor.update(padded) + encryptor.finalize()
+    def _seal_records(self, records: list[tuple[bytes, bytes]]) -> list[bytes]:
+        key = self._keyring.active_data_key(self.purpose)
+        sealed = []
+        for _stored, payload in records:
+            iv = os.urandom(IV_BYTES)
+            padder = padding.PKCS7(128).padder()
+            padded = padder.update(payload) + padder.finalize()
+            encryptor = Cipher(algorithms.AES(key.secret.reveal()), modes.CBC(iv)).encryptor()
+            sealed.append(bytes([VERSION]) + key.key_id + iv + encryptor.update(padded) + encryptor.finalize())
+        return sealed
 
-    def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
+    def _open_record(self, stored_key: bytes, sealed: bytes) -> bytes:
         header = 1 + KEY_ID_BYTES
         key = self._keyring.data_key(self.purpose, sealed[1:header])
         body = sealed[header + IV_BYTES:]

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from aico_secure import envelope
-from aico_secure.envelope import DataKey
 from aico_secure.reference.stores import ReferenceStore, reference_stores
 from aico_secure.stores.rocksdb import RocksDbStore
 from aico_secure.target import Target
@@ -21,11 +19,12 @@ class ForgetfulRotationRocksDbStore(RocksDbStore):
         super().rotate_data_key()
         self._rotated = True
 
-    def _seal(self, family: str, stored_key: bytes, payload: bytes, key: DataKey | None = None) -> bytes:
-        if key is None and not self._rotated:
-            key = self._keyring.data_key(self.purpose, self._names_key_id)
-        return envelope.seal(key or self._keyring.active_data_key(self.purpose), payload,
-                             self._context(family, stored_key))
+    def _seal_records(self, records: list[tuple[bytes, bytes]]) -> list[bytes]:
+        if self._rotated:
+            return super()._seal_records(records)
+        first = self._keyring.data_key(self.purpose, self._names_key_id)
+        assert first is not None
+        return self._sealer(first).seal_many([(payload, self._record_context(stored)) for stored, payload in records])
 
 
 def build() -> Target:

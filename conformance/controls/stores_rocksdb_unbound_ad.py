@@ -4,10 +4,9 @@ opens as if it belonged there."""
 
 from __future__ import annotations
 
-from aico_secure.envelope import RecordContext
 from aico_secure.reference.stores import ReferenceStore, reference_stores
 from aico_secure.stores.interface import check_key
-from aico_secure.stores.rocksdb import RECORDS_CF, STORE_KIND, RocksDbStore
+from aico_secure.stores.rocksdb import RocksDbStore
 from aico_secure.target import Target
 
 from ._base import reference_with
@@ -16,16 +15,13 @@ BREAKS = ("AICO-DAR-004",)
 
 
 class UnboundRocksDbStore(RocksDbStore):
-    def _context(self, family: str, stored_key: bytes) -> RecordContext:
-        return RecordContext(store=STORE_KIND, collection=family, record_key=b"")
-
-    def _open_sealed(self, family: str, stored_key: bytes, sealed: bytes) -> bytes:
-        return super()._open_sealed(family, b"", sealed)
+    def _record_context(self, stored_key: bytes) -> bytes:
+        return super()._record_context(b"")
 
     def get(self, key: str) -> bytes | None:
         stored = self._stored_key(check_key(key))
         sealed = self._engine("reading", self._records.get, stored)
-        return None if sealed is None else self._unpack(stored, self._open_sealed(RECORDS_CF, stored, sealed))[1]
+        return None if sealed is None else self._unpack(stored, self._open_record(stored, sealed))[1]
 
 
 def build() -> Target:
