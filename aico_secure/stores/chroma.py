@@ -20,9 +20,8 @@ files until then).
 
 Offline: ``anonymized_telemetry=False``, no embedding function (embeddings are always passed in).
 
-Heap: Chroma persists HNSW memory it never initialised, i.e. old heap contents of this process, into its index
-files; every method that calls the engine runs with glibc malloc perturbation on (``aico_secure.stores.heap``),
-and only those: the host program's own allocations are not slowed down.
+Heap: Chroma persists HNSW capacity it never initialised, i.e. old heap contents of this process, into
+``data_level0.bin``; opening the store turns on glibc malloc perturbation (``aico_secure.stores.heap``).
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ from aico_secure.keys import UnlockedKeyring
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
 from aico_secure.stores.errors import InvalidRecordError, StoreError, StoreIntegrityError
-from aico_secure.stores.heap import perturbing
+from aico_secure.stores.heap import harden_heap
 from aico_secure.stores.interface import (
     MAX_DOCUMENT_BYTES,
     VectorStore,
@@ -198,7 +197,6 @@ class ChromaStore(VectorStore):
 
     # ---- opening -------------------------------------------------------------------------------------------
     @classmethod
-    @perturbing  # Chroma creates and loads indexes, and writes their uninitialised memory: see stores.heap
     def open(cls, keyring: UnlockedKeyring, directory: Path, *, audit: AuditSink | None = None,
              beta: float = DEFAULT_BETA, rerank_queries: bool = False) -> Self:
         directory = Path(directory)
@@ -213,6 +211,7 @@ class ChromaStore(VectorStore):
                 raise StoreIntegrityError(f"chroma store {directory}: this keyring has no chroma data key")
             _probe_sqlite(directory, keyring, beta)
         directory.mkdir(parents=True, exist_ok=True)
+        harden_heap()  # Chroma writes uninitialised HNSW capacity to disk: see aico_secure.stores.heap
         store = cls(cls._client_for(directory), directory, keyring, log, beta, rerank_queries)
         try:
             store._load_generation(create=not exists)
@@ -346,7 +345,6 @@ class ChromaStore(VectorStore):
     def add(self, item_id: str, embedding: Sequence[float], document: str, metadata: Mapping[str, str]) -> None:
         self.add_many([(item_id, embedding, document, metadata)])
 
-    @perturbing
     def add_many(self, items: Sequence[tuple[str, Sequence[float], str, Mapping[str, str]]]) -> None:
         """Insert or replace many items with one engine call."""
         collection, index = self._ready()
@@ -374,7 +372,6 @@ class ChromaStore(VectorStore):
             _raise_mapped(exc, self._directory, "adding")
         self._audit.access("write", count=len(ids))
 
-    @perturbing
     def get(self, item_id: str) -> tuple[str, dict[str, str]] | None:
         collection, index = self._ready()
         item_id = check_key(item_id, "item id")
@@ -391,7 +388,6 @@ class ChromaStore(VectorStore):
             raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
         return document, metadata
 
-    @perturbing
     def delete(self, item_id: str) -> None:
         collection, index = self._ready()
         try:
@@ -400,7 +396,6 @@ class ChromaStore(VectorStore):
             _raise_mapped(exc, self._directory, "deleting")
         self._audit.access("delete")
 
-    @perturbing
     def query(self, embedding: Sequence[float], k: int, *, rerank: bool | None = None) -> list[str]:
         """Ids of the ``k`` nearest items. Without re-ranking (the default, ``rerank_queries``) the order is
         DCPE's: exact up to ``beta``. With it, ``2k`` candidates are re-ranked by the exact embeddings sealed in
@@ -445,7 +440,6 @@ class ChromaStore(VectorStore):
                 return
             offset += PAGE
 
-    @perturbing
     def ids(self) -> list[str]:
         collection, index = self._ready()
         names = []
@@ -458,7 +452,6 @@ class ChromaStore(VectorStore):
         return sorted(names)
 
     # ---- maintenance ---------------------------------------------------------------------------------------
-    @perturbing
     def compact(self) -> None:
         """Rebuild into a new collection generation under the active data key, then make the old one leave
         the disk: drop it, close Chroma, remove orphaned segment directories and VACUUM its SQLite file.
@@ -534,7 +527,6 @@ class ChromaStore(VectorStore):
     def dimension(self) -> int:
         return self._dimension
 
-    @perturbing
     def _release(self) -> None:
         self._closed = True
         self._collection = None
