@@ -54,7 +54,7 @@ class ProjectConfig:
         return shown(self.path)
 
     def dotted(self, command: str | None, key: str) -> str:
-        return ".".join(["tool.aico-secure", *([command] if command else []), key])
+        return _dotted([*([command] if command else []), key])
 
     def where(self, command: str | None) -> str:
         """Where a value came from, as ``config show`` prints it."""
