@@ -39,7 +39,7 @@ CLOCK = os.environ.get("AICO_BENCH_CLOCK", "wall")
 # Targets per store and metric: encrypted / plaintext throughput. libSQL's are against the stdlib sqlite3;
 # NOKEY_TARGETS hold it against the same sqlcipher3 library without a key (the cost of encryption alone).
 TARGETS = {"libsql": {"write": 0.8, "read": 0.8}, "duckdb": {"read": 0.8},
-           "rocksdb": {"write": 0.4, "write-4k": 0.8}, "chroma": {"query": 0.7}}
+           "rocksdb": {"write": 0.4, "write-4k": 0.8}, "chroma": {"query": 0.8}}
 NOKEY_TARGETS = {"write": 0.9, "read": 0.9}
 
 
@@ -205,6 +205,8 @@ def chroma(variant: str, root: Path) -> dict[str, float]:
                                                       for j in range(i, min(i + 500, count))] for i in batches]))
         query = _timed(lambda: [store.query(p, k) for p in probes])
         reranked = _timed(lambda: [store.query(p, k, rerank=True) for p in probes])
+        found = [store.query(p, k) for p in probes]  # untimed: the results, for recall
+        found_reranked = [store.query(p, k, rerank=True) for p in probes]
         store.close()
     else:
         import chromadb
@@ -224,8 +226,20 @@ def chroma(variant: str, root: Path) -> dict[str, float]:
         query = _timed(lambda: [collection.query(query_embeddings=p[None, :], n_results=k, include=[])
                                 for p in probes])  # ids only: what the store's query returns too
         reranked = query
+        found = [collection.query(query_embeddings=p[None, :], n_results=k, include=[])["ids"][0] for p in probes]
+        found_reranked = found
         client.close()  # type: ignore[attr-defined]  # present in chromadb 1.5, missing from its stubs
-    return {"add": count / add, "query": queries / query, "query-rerank": queries / reranked}
+    # Recall@k against the exact nearest neighbours (brute force), in per mille so the table's integer columns
+    # show it: the encrypted column is the store's (DCPE order; "-rr" re-ranked), the plaintext one plain
+    # Chroma's own HNSW recall; the ratio between them is relative. A figure to read, not a pass/fail.
+    squared = (probes ** 2).sum(1)[:, None] - 2 * probes @ vectors.T + (vectors ** 2).sum(1)[None, :]
+    truth = [{f"item-{j}" for j in row} for row in np.argsort(squared, axis=1)[:, :k]]
+
+    def recall(results: list[list[str]]) -> float:
+        return 1000 * sum(len(t & set(r)) for t, r in zip(truth, results, strict=True)) / (k * queries)
+
+    return {"add": count / add, "query": queries / query, "query-rerank": queries / reranked,
+            f"recall@{k}\u2030": recall(found), f"rcl-rr@{k}\u2030": recall(found_reranked)}
 
 
 WORKLOADS: dict[str, Callable[[str, Path], dict[str, float]]] = {

@@ -4,7 +4,10 @@
    the figure is the mechanism's cost). Target ratio CURVE/NULL >= 0.5.
 2. Allowed-client throughput through the reference broker (publisher process -> broker -> subscriber process),
    unloaded and while 50 unauthenticated clients (NULL and unlisted CURVE keys, each reconnecting about every
-   50 ms) hammer it from a third process. Target ratio loaded/unloaded >= 0.8.
+   50 ms) hammer it from a third process. Target ratio loaded/unloaded >= 0.8. Timing starts only once the
+   subscriber receives the publisher's warm-up messages (its subscription is in force at the broker), and the
+   CPU seconds of the attacking process and of the broker's threads are printed, so a ratio can be traced to
+   where the flood's CPU went (on a two-core machine the attacker's own process competes for the same cores).
 3. TLS 1.3 full handshakes per second against a server in another process (ECDSA P-256 certificates), with and
    without a client certificate.
 
@@ -36,6 +39,7 @@ BROKER_N = 30_000
 HAMMERERS = 50
 HANDSHAKES = 200
 ROUNDS = 3
+SUBSCRIBE_WAIT_S = 30
 
 
 # ---------------------------------------------------------------- child roles ---------------------------------
@@ -68,9 +72,13 @@ def role_sink(cfg: dict[str, Any]) -> None:
         sock.connect(cfg["endpoint"])
         _wait_handshake(sock)
     print("ready", flush=True)
+    if cfg["kind"] == "sub":  # timed messages start only once the broker has applied our subscription
+        subscribed = sock.poll(SUBSCRIBE_WAIT_S * 1000) and sock.recv_multipart()[0] == b"bench.warm"
+        print("subscribed" if subscribed else "never-subscribed", flush=True)
     received, first, last = 0, 0.0, 0.0
     while received < cfg["n"] and sock.poll(int(cfg["idle"] * 1000)):
-        sock.recv_multipart()
+        if sock.recv_multipart()[0] == b"bench.warm":
+            continue  # warm-up messages still in flight
         last = time.perf_counter()
         first = first or last
         received += 1
@@ -87,7 +95,16 @@ def role_source(cfg: dict[str, Any]) -> None:
     _secure(sock, cfg)
     sock.connect(cfg["endpoint"])
     _wait_handshake(sock)
-    time.sleep(0.3)  # let the broker apply the subscriber's subscription
+    if cfg["kind"] == "pub":  # warm-up messages until the orchestrator says the subscriber receives them
+        go = threading.Event()
+
+        def wait_for_go() -> None:
+            sys.stdin.readline()
+            go.set()
+
+        threading.Thread(target=wait_for_go, daemon=True).start()
+        while not go.wait(0.02):
+            sock.send_multipart([b"bench.warm", b""])
     payload = os.urandom(MESSAGE)
     for _ in range(cfg["n"]):
         sock.send_multipart([b"bench.load", payload])
@@ -111,7 +128,12 @@ def role_hammer(cfg: dict[str, Any]) -> None:
     """``count`` unauthenticated clients, each replaced by a fresh connection as soon as the next round comes
     (libzmq stops retrying after a refused handshake, so the hammer reconnects itself) until stdin closes."""
     done = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+    def wait_for_stdin_to_close() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_for_stdin_to_close, daemon=True).start()
     ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     socks = [_intruder(ctx, i, cfg) for i in range(cfg["count"])]
     print("ready", flush=True)
@@ -197,32 +219,64 @@ def direct_rate(mech: str) -> float:
     return float(result["received"]) / float(result["seconds"])
 
 
-def broker_rate(broker: Any, pub_creds: Any, sub_creds: Any, hammered: bool) -> tuple[float, int, int]:
-    """Publisher process -> reference broker -> subscriber process; (msg/s, received, auth failures seen)."""
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process (the broker's: its relay loop, ZAP and libzmq I/O threads)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kind = "libzmq I/O" if name.startswith("ZMQbg/IO") else name
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def broker_rate(broker: Any, pub_creds: Any, sub_creds: Any, hammered: bool) -> dict[str, Any]:
+    """Publisher process -> reference broker -> subscriber process: msg/s, messages received, refused
+    handshakes, the hammer's CPU seconds and the CPU seconds of this process's threads during the run."""
     server = broker.server_keys.public.decode()
     hammer = None
+    threads_before = _thread_cpu()
     if hammered:
         hammer = _spawn("hammer", {"count": HAMMERERS, "publish": broker.publish_endpoint,
                                    "subscribe": broker.subscribe_endpoint, "server": server}, keep_stdin=True)
         _line(hammer)
         time.sleep(1.0)  # let the reconnect storm build up
     failures_before = broker.stats.auth_failures
+    began = time.perf_counter()
     sink = _spawn("sink", {"kind": "sub", "mech": "curve", "endpoint": broker.subscribe_endpoint, "n": BROKER_N,
                            "idle": 3.0, "server": server, "public": sub_creds[1].public.decode(),
                            "secret": sub_creds[1].secret.reveal().decode()})
     _line(sink)
     source = _spawn("source", {"kind": "pub", "mech": "curve", "endpoint": broker.publish_endpoint, "n": BROKER_N,
                                "server": server, "public": pub_creds[1].public.decode(),
-                               "secret": pub_creds[1].secret.reveal().decode()})
+                               "secret": pub_creds[1].secret.reveal().decode()}, keep_stdin=True)
+    subscribed = _line(sink)
+    assert source.stdin is not None
+    source.stdin.write("go\n")
+    source.stdin.close()
+    if subscribed != "subscribed":
+        raise RuntimeError(f"the subscriber never received a warm-up message within {SUBSCRIBE_WAIT_S} s")
     result = json.loads(_line(sink))
     source.wait(60)
     sink.wait(30)
+    seconds = time.perf_counter() - began
     failures = broker.stats.auth_failures - failures_before
+    hammer_cpu = 0.0
     if hammer is not None:
         assert hammer.stdin is not None
         hammer.stdin.close()
-        hammer.wait(30)
-    return float(result["received"]) / float(result["seconds"]), int(result["received"]), failures
+        _pid, _status, usage = os.wait4(hammer.pid, 0)
+        hammer.returncode = 0
+        hammer_cpu = usage.ru_utime + usage.ru_stime
+    threads_after = _thread_cpu()
+    threads = {k: v - threads_before.get(k, 0.0) for k, v in threads_after.items()}
+    return {"rate": float(result["received"]) / float(result["seconds"]), "received": int(result["received"]),
+            "failures": failures, "failures_per_s": failures / seconds, "hammer_cpu": hammer_cpu,
+            "threads": threads}
 
 
 def handshake_rate(tmp: Path, mutual: bool) -> float:
@@ -261,22 +315,37 @@ def main() -> None:
     print(f"  ratio CURVE/NULL = {curve / null:.2f} (target >= 0.5)")
 
     with tempfile.TemporaryDirectory(prefix="aico-bench-") as tmp:
-        with Broker.start(BrokerConfig(Path(tmp) / "bus")) as broker:
+        io_threads = int(os.environ.get("AICO_BENCH_BUS_IO_THREADS", "1"))
+        with Broker.start(BrokerConfig(Path(tmp) / "bus", io_threads=io_threads)) as broker:
             pub = broker.enroll("bench-pub", publish=["bench."])
             sub = broker.enroll("bench-sub", subscribe=["bench."])
             quiet_runs, loud_runs = [], []
             for _ in range(ROUNDS):
                 quiet_runs.append(broker_rate(broker, pub, sub, hammered=False))
                 loud_runs.append(broker_rate(broker, pub, sub, hammered=True))
-        quiet = statistics.median(r[0] for r in quiet_runs)
-        loud = statistics.median(r[0] for r in loud_runs)
-        delivered = min(r[1] for r in quiet_runs + loud_runs)
-        failures = sum(r[2] for r in loud_runs)
-        print(f"broker path, 1 KiB, CURVE (median of {ROUNDS}): unloaded {quiet:,.0f} msg/s; with {HAMMERERS} "
-              f"unauthenticated clients {loud:,.0f} msg/s ({failures} refused handshakes during the loaded runs; "
-              f"at least {delivered}/{BROKER_N} messages delivered per run)")
-        print(f"  ratio loaded/unloaded = {loud / quiet:.2f} (target >= 0.8)")
+        quiet = statistics.median(r["rate"] for r in quiet_runs)
+        loud = statistics.median(r["rate"] for r in loud_runs)
+        delivered = min(r["received"] for r in quiet_runs + loud_runs)
+        failures = sum(r["failures"] for r in loud_runs)
+        print(f"broker path, 1 KiB, CURVE, {io_threads} libzmq I/O thread(s) (median of {ROUNDS}): unloaded "
+              f"{quiet:,.0f} msg/s; with {HAMMERERS} "
+              f"unauthenticated clients {loud:,.0f} msg/s ({failures} refused handshakes during the loaded runs, "
+              f"{statistics.median(r['failures_per_s'] for r in loud_runs):,.0f}/s; at least "
+              f"{delivered}/{BROKER_N} messages delivered per run)")
+        ratios = sorted(r["rate"] / quiet for r in loud_runs)
+        print(f"  ratio loaded/unloaded = {loud / quiet:.2f} (target >= 0.8; each loaded run against the unloaded "
+              f"median: {', '.join(f'{x:.2f}' for x in ratios)})")
         print(f"  ratio broker path/direct CURVE = {quiet / curve:.2f}")
+        # Where the flood's CPU goes: the attacker's own process, and each thread of the broker's process.
+        kinds = sorted({k for r in quiet_runs + loud_runs for k in r["threads"]})
+        per_thread = {k: (statistics.median(r["threads"].get(k, 0.0) for r in quiet_runs),
+                          statistics.median(r["threads"].get(k, 0.0) for r in loud_runs)) for k in kinds}
+        shown = ", ".join(f"{k} {q:.2f} -> {lo:.2f}" for k, (q, lo) in per_thread.items() if max(q, lo) >= 0.01)
+        print(f"  CPU seconds per run, unloaded -> loaded (medians): broker process threads: {shown}; "
+              f"the attacking process {statistics.median(r['hammer_cpu'] for r in loud_runs):.2f}")
+        extra = sum(lo - q for q, lo in per_thread.values())
+        per_refusal = extra / max(1.0, statistics.median(r["failures"] for r in loud_runs))
+        print(f"  broker CPU per refused handshake: {per_refusal * 1e6:,.0f} us")
 
         server_only = handshake_rate(Path(tmp) / "tls1", mutual=False)
         mutual = handshake_rate(Path(tmp) / "tls2", mutual=True)

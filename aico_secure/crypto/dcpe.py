@@ -74,7 +74,7 @@ def _rotation(key: SecretBytes, dimension: int) -> NDArray[np.float64]:
 class DcpeKey:
     """The secret parameters for one vector dimension. Its repr says nothing about them."""
 
-    __slots__ = ("_beta", "_rotation", "_scale", "dimension")
+    __slots__ = ("_beta", "_rotation_t", "_scale", "dimension")
 
     def __init__(self, data_key: SecretBytes, dimension: int, *, beta: float = DEFAULT_BETA) -> None:
         if not isinstance(dimension, int) or isinstance(dimension, bool) or not 1 <= dimension <= MAX_DIMENSION:
@@ -88,7 +88,12 @@ class DcpeKey:
         scale_bytes = derive_subkey(data_key, "dcpe/scale", length=8).reveal()
         fraction = _uniform_open01(scale_bytes, 1)[0]
         self._scale = SCALE_MIN + fraction * (SCALE_MAX - SCALE_MIN)
-        self._rotation = _rotation(derive_subkey(data_key, f"dcpe/rotation/d{dimension}"), dimension)
+        # Q transposed, in float32. Why: once a vector store's search has evicted it from the CPU caches, reading
+        # the matrix is most of an encryption's cost, and float32 halves it. Ciphertexts are float32 anyway, and
+        # the product's rounding (about 1e-6 of s|x|) is the order of that final rounding and far below the
+        # noise (radius s * beta / 4), so what a ciphertext preserves or reveals does not change.
+        rotation = _rotation(derive_subkey(data_key, f"dcpe/rotation/d{dimension}"), dimension)
+        self._rotation_t = np.ascontiguousarray(rotation.T, dtype=np.float32)
 
     def __repr__(self) -> str:
         return f"DcpeKey(dimension={self.dimension}, <secret parameters redacted>)"
@@ -113,7 +118,7 @@ class DcpeKey:
             raise ValueError("vectors must be finite (no NaN or infinity)")
         n, d = batch.shape
         noise = self._noise(n, d)
-        cipher = self._scale * (batch @ self._rotation.T) + noise
+        cipher = self._scale * (batch.astype(np.float32) @ self._rotation_t).astype(np.float64) + noise
         if not np.all(np.isfinite(cipher.astype(np.float32))):
             raise ValueError("vector components too large to encrypt into float32")
         out: NDArray[np.float32] = cipher.astype(np.float32)

@@ -47,10 +47,11 @@ from chromadb.config import Settings
 from aico_secure import envelope
 from aico_secure.audit.events import AuditSink
 from aico_secure.crypto.dcpe import DEFAULT_BETA, DcpeKey
-from aico_secure.crypto.subkeys import blind, decrypt_name, derive_subkey, encrypt_name
-from aico_secure.envelope import DataKey, RecordContext
-from aico_secure.errors import AicoSecureError
+from aico_secure.crypto.subkeys import NameCipher, blind, derive_subkey
+from aico_secure.envelope import CollectionContext, DataKey
+from aico_secure.errors import AicoSecureError, UnknownKeyIdError
 from aico_secure.keys import UnlockedKeyring
+from aico_secure.stores._keycache import SealerCache
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
 from aico_secure.stores.errors import InvalidRecordError, StoreError, StoreIntegrityError
@@ -74,6 +75,7 @@ PAYLOAD_KEY = "aico_sealed"
 _NAMES_LABEL = "chroma/names-siv"
 _CHECK_LABEL = "chroma/check"
 _CHECK_MESSAGE = b"aico-secure chroma index key check"
+_SEAL_CONTEXT = CollectionContext(store=STORE_KIND, collection=SEAL_COLLECTION)
 _FIELD = struct.Struct(">I")
 _UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DAMAGE = ("malformed", "not a database", "corrupt", "hnsw", "pickle", "deserial", "failed to load", "checksum",
@@ -137,7 +139,10 @@ def _unpack(payload: bytes, *, with_metadata: bool = True) -> tuple[str, str, di
 class _IndexKeys:
     """The keys bound to one collection generation: id encryption, a check value, and DCPE (per dimension,
     made lazily). Ids are encrypted deterministically (AES-SIV) rather than hashed so that a query's hits can be
-    turned back into item ids without fetching and opening each hit's payload."""
+    turned back into item ids without fetching and opening each hit's payload.
+
+    Every query turns its hits back into ids, so the AES-SIV key schedule and the DCPE key are kept rather
+    than rebuilt per call; ``forget`` (the store's close) drops both, and nothing is cached after it."""
 
     def __init__(self, dek: DataKey, beta: float) -> None:
         self.key_id = dek.key_id
@@ -146,18 +151,36 @@ class _IndexKeys:
         self._check = derive_subkey(dek.secret, _CHECK_LABEL)
         self._beta = beta
         self._dcpe: DcpeKey | None = None
+        self._cipher: NameCipher | None = None
+        self._forgotten = False
 
     def __repr__(self) -> str:
         return f"_IndexKeys(key_id={self.key_id.hex()})"
 
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("_IndexKeys holds key material and refuses to be pickled")
+
+    def _names_cipher(self) -> NameCipher:
+        cipher = self._cipher
+        if cipher is None:
+            cipher = NameCipher(self._names)
+            if not self._forgotten:
+                self._cipher = cipher
+        return cipher
+
+    def forget(self) -> None:
+        """Drop the cached key schedules (the store is closing); later calls rebuild them each time."""
+        self._forgotten = True
+        self._cipher = self._dcpe = None
+
     def blind_id(self, item_id: str) -> str:
         """The opaque id Chroma stores for ``item_id``."""
-        return encrypt_name(self._names, item_id.encode()).hex()
+        return self._names_cipher().encrypt(item_id.encode()).hex()
 
     def item_id(self, stored: str) -> str:
         """Inverse of ``blind_id``; ``StoreIntegrityError`` for an id this key did not make."""
         try:
-            return decrypt_name(self._names, bytes.fromhex(stored)).decode()
+            return self._names_cipher().decrypt(bytes.fromhex(stored)).decode()
         except (ValueError, UnicodeDecodeError):
             raise StoreIntegrityError("chroma store: an item id does not authenticate (tampered or foreign)") from None
 
@@ -165,9 +188,12 @@ class _IndexKeys:
         return blind(self._check, _CHECK_MESSAGE).hex()
 
     def dcpe(self, dimension: int) -> DcpeKey:
-        if self._dcpe is None or self._dcpe.dimension != dimension:
-            self._dcpe = DcpeKey(self._dek.secret, dimension, beta=self._beta)
-        return self._dcpe
+        key = self._dcpe
+        if key is None or key.dimension != dimension:
+            key = DcpeKey(self._dek.secret, dimension, beta=self._beta)
+            if not self._forgotten:
+                self._dcpe = key
+        return key
 
 
 class ChromaStore(VectorStore):
@@ -191,6 +217,8 @@ class ChromaStore(VectorStore):
         self._index: _IndexKeys | None = None
         self._dimension = 0
         self._generation = 0
+        # One Sealer per data key (AES-GCM set up once, not per item): see aico_secure.stores._keycache.
+        self._sealers = SealerCache(lambda: self._closed)
 
     def __repr__(self) -> str:
         return f"ChromaStore(path={str(self._directory)!r}, generation={self._generation})"
@@ -311,9 +339,11 @@ class ChromaStore(VectorStore):
         assert self._collection is not None and self._index is not None
         return self._collection, self._index
 
+    # Every payload is sealed by ``_seal`` and opened by ``_open_document``, bound to its blinded id by
+    # ``_SEAL_CONTEXT``: the places a change to how payloads are protected has to go.
     def _seal(self, blinded: str, payload: bytes) -> str:
-        context = RecordContext(store=STORE_KIND, collection=SEAL_COLLECTION, record_key=blinded.encode())
-        sealed = envelope.seal(self._keyring.active_data_key(self.purpose), payload, context)
+        sealer = self._sealers.sealer(self._keyring.active_data_key(self.purpose))
+        sealed = sealer.seal(payload, _SEAL_CONTEXT.encode(blinded.encode()))
         return base64.b64encode(sealed).decode("ascii")
 
     def _open_document(self, blinded: str, metadata: Mapping[str, Any] | None, *, with_metadata: bool = True,
@@ -321,10 +351,14 @@ class ChromaStore(VectorStore):
         document = (metadata or {}).get(PAYLOAD_KEY)
         if not isinstance(document, str) or not document:
             raise StoreIntegrityError(f"chroma store {self._directory}: an item has no sealed payload")
-        context = RecordContext(store=STORE_KIND, collection=SEAL_COLLECTION, record_key=blinded.encode())
         try:
             sealed = base64.b64decode(document, validate=True)
-            payload = envelope.open_with(lambda kid: self._keyring.data_key(self.purpose, kid), sealed, context)
+            key_id = envelope.claimed_key_id(sealed)
+            key = self._keyring.data_key(self.purpose, key_id)
+            if key is None:
+                self._sealers.forget(key_id)  # retired since it was cached: forget it too
+                raise UnknownKeyIdError("no such chroma data key")
+            payload = self._sealers.sealer(key).open(sealed, _SEAL_CONTEXT.encode(blinded.encode()))
             return _unpack(payload, with_metadata=with_metadata)
         except (AicoSecureError, binascii.Error, ValueError, UnicodeDecodeError):
             raise StoreIntegrityError(f"chroma store {self._directory}: a sealed item failed authentication "
@@ -352,14 +386,14 @@ class ChromaStore(VectorStore):
             return
         checked = []
         for item_id, embedding, document, metadata in items:
-            vector = check_embedding(embedding, self._dimension or None)
+            vector = _embedding(embedding, self._dimension or None)
             if not isinstance(document, str) or len(document.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
                 raise InvalidRecordError(f"a document is a string of at most {MAX_DOCUMENT_BYTES} bytes")
             checked.append((check_key(item_id, "item id"), vector, document, check_metadata(metadata)))
         dimension = len(checked[0][1])
         if any(len(c[1]) != dimension for c in checked):
             raise InvalidRecordError("all embeddings in one call must have the same dimension")
-        exact = np.asarray([c[1] for c in checked], dtype=np.float32)
+        exact = np.stack([c[1] for c in checked])
         if not self._dimension:
             self._set_dimension(dimension)
         encrypted = self._encrypt_vectors(index, exact)
@@ -406,7 +440,7 @@ class ChromaStore(VectorStore):
             raise InvalidRecordError("k is a positive integer")
         if not self._dimension:
             return []
-        exact = np.asarray(check_embedding(embedding, self._dimension), dtype=np.float32)
+        exact = _embedding(embedding, self._dimension)
         rerank = self._rerank if rerank is None else rerank
         wanted = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES) if rerank else k  # Chroma caps at the size
         try:
@@ -418,13 +452,15 @@ class ChromaStore(VectorStore):
             names = [index.item_id(stored) for stored in found["ids"][0]]
             self._audit.access("query", count=len(names))
             return names
-        ranked = []
+        names, vectors = [], []
         for stored, metadata in zip(found["ids"][0], found["metadatas"][0], strict=True):
             name, _doc, _meta, vector = self._open_document(stored, metadata, with_metadata=False)
             if index.item_id(stored) != name or vector.shape != exact.shape:
                 raise StoreIntegrityError(f"chroma store {self._directory}: an item's id does not match its payload")
-            ranked.append((float(np.sum((vector - exact) ** 2)), name))
-        ranked.sort()
+            names.append(name)
+            vectors.append(vector)
+        distances = _squared_distances(vectors, exact)
+        ranked = sorted(zip(distances, names, strict=True))
         self._audit.access("query", count=min(k, len(ranked)))
         return [name for _distance, name in ranked[:k]]
 
@@ -529,6 +565,9 @@ class ChromaStore(VectorStore):
 
     def _release(self) -> None:
         self._closed = True
+        self._sealers.clear()  # cached key schedules: not past close
+        if self._index is not None:
+            self._index.forget()
         self._collection = None
         client, self._client = self._client, None
         if client is not None:
@@ -593,3 +632,25 @@ def _probe_sqlite(directory: Path, keyring: UnlockedKeyring, beta: float) -> Non
     dek = keyring.data_key(ChromaStore.purpose, key_id) if len(key_id) == 8 else None
     if dek is None or _IndexKeys(dek, beta).check_value() != newest.get("aico_check"):
         raise StoreIntegrityError(f"chroma store {directory}: this keyring does not hold the collection's index key")
+
+
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _embedding(embedding: object, dimension: int | None) -> np.ndarray:
+    """``check_embedding`` as float32, without its per-component Python loop for a float NumPy vector (what
+    embedding models and the benchmark hand in): for 384 dimensions that loop alone takes ~30 us, a query's
+    whole DCPE encryption ~85 us. Anything else, and any vector the fast path would refuse, goes through
+    ``check_embedding`` itself, so what is accepted and the errors raised are the same."""
+    if isinstance(embedding, np.ndarray) and embedding.dtype in _FAST_DTYPES and embedding.ndim == 1:
+        size_ok = embedding.size == dimension if dimension else embedding.size > 0
+        if size_ok and np.isfinite(embedding).all():
+            return embedding.astype(np.float32)
+    return np.asarray(check_embedding(embedding, dimension), dtype=np.float32)
+
+
+def _squared_distances(vectors: Sequence[np.ndarray], exact: np.ndarray) -> list[float]:
+    """Squared Euclidean distances of the candidates to the query, in float32 as before, in one NumPy call."""
+    if not vectors:
+        return []
+    return [float(d) for d in np.square(np.stack(vectors) - exact).sum(axis=1)]

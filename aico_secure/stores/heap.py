@@ -6,7 +6,10 @@ sealed documents and blinded ids of items deleted earlier, and in principle any 
 handled. glibc's ``M_PERTURB`` makes ``malloc`` fill every new allocation with a fixed byte and ``free`` wipe
 what it releases, so uninitialised memory holds that byte instead of old data.
 
-It is process-wide (every glibc allocation pays a memset) and a no-op where glibc is not the allocator.
+It is process-wide (every glibc allocation pays a memset) and a no-op where glibc is not the allocator. glibc
+does not perturb blocks served from its per-thread cache (up to 1,032 bytes); only a process started with
+``GLIBC_TUNABLES=glibc.malloc.tcache_count=0`` closes that gap (measured in docs/stores.md), and a tunable
+cannot be set from inside the process.
 """
 
 from __future__ import annotations

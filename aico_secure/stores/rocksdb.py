@@ -37,6 +37,7 @@ from aico_secure.envelope import CollectionContext, DataKey, RecordContext, Seal
 from aico_secure.errors import AicoSecureError, UnknownKeyIdError
 from aico_secure.keys import UnlockedKeyring
 from aico_secure.keys.atomic import atomic_write
+from aico_secure.stores._keycache import SealerCache
 from aico_secure.stores.audit import StoreAudit
 from aico_secure.stores.datakeys import has_keys
 from aico_secure.stores.errors import StoreClosedError, StoreError, StoreIntegrityError
@@ -111,24 +112,14 @@ class RocksDbStore(RecordStore):
         if names_dek is None:
             raise StoreIntegrityError(f"rocksdb store {directory}: the keyring lacks the store's naming key")
         self._blinder: Blinder | None = Blinder(derive_subkey(names_dek.secret, _BLIND_LABEL))
-        # One Sealer per data key in use (the AES-GCM set-up costs more than sealing a small value); an entry
-        # is used only while the keyring still returns that very DataKey, and all are dropped on close.
-        self._sealers: dict[bytes, Sealer] = {}
+        self._sealers = SealerCache(lambda: self._closed)
 
     def __repr__(self) -> str:
         return f"RocksDbStore(path={str(self._directory)!r}, blind_names={self._blind_names})"
 
     # ---- sealing -------------------------------------------------------------------------------------------
-    def _sealer(self, key: DataKey) -> Sealer:
-        sealer = self._sealers.get(key.key_id)
-        if sealer is None or sealer.key is not key:  # a reloaded keyring hands out new DataKey objects
-            sealer = self._sealers[key.key_id] = Sealer(key)
-            if self._closed:  # closed meanwhile by another thread: cache nothing past close
-                self._sealers.clear()
-        return sealer
-
     def _active_sealer(self) -> Sealer:
-        return self._sealer(self._keyring.active_data_key(self.purpose))
+        return self._sealers.sealer(self._keyring.active_data_key(self.purpose))
 
     # Every record value is sealed by ``_seal_records`` and opened by ``_open_record``, bound to its stored key
     # by ``_record_context``: the three places a change to how values are protected has to go.
@@ -145,9 +136,9 @@ class RocksDbStore(RecordStore):
             key_id = envelope.claimed_key_id(sealed)
             key = self._keyring.data_key(self.purpose, key_id)
             if key is None:
-                self._sealers.pop(key_id, None)  # retired since it was cached: forget it too
+                self._sealers.forget(key_id)  # retired since it was cached: forget it too
                 raise UnknownKeyIdError("no such rocksdb data key")
-            return self._sealer(key).open(sealed, self._record_context(stored_key))
+            return self._sealers.sealer(key).open(sealed, self._record_context(stored_key))
         except AicoSecureError:
             raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed value failed authentication "
                                       "(wrong key, tampered, or moved from another key)") from None

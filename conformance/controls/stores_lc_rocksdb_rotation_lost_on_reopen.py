@@ -24,7 +24,8 @@ class ForgetfulRotationRocksDbStore(RocksDbStore):
             return super()._seal_records(records)
         first = self._keyring.data_key(self.purpose, self._names_key_id)
         assert first is not None
-        return self._sealer(first).seal_many([(payload, self._record_context(stored)) for stored, payload in records])
+        sealer = self._sealers.sealer(first)
+        return sealer.seal_many([(payload, self._record_context(stored)) for stored, payload in records])
 
 
 def build() -> Target:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aico_secure import envelope
 from aico_secure.crypto.aead import NONCE_BYTES, AesGcm, random_nonces
-from aico_secure.crypto.subkeys import Blinder, blind
+from aico_secure.crypto.subkeys import Blinder, NameCipher, blind, decrypt_name, encrypt_name
 from aico_secure.envelope import CollectionContext, DataKey, RecordContext, Sealer
 from aico_secure.errors import AuthenticationFailedError, CryptoError, MalformedEnvelopeError, UnknownKeyIdError
 from aico_secure.sensitive import SecretBytes
@@ -75,9 +75,19 @@ def test_blinder_is_blind(name: bytes) -> None:
     assert Blinder(key)(name) == blind(key, name)
 
 
+@given(name=st.binary(max_size=64))
+def test_name_cipher_is_encrypt_name_and_decrypt_name(name: bytes) -> None:
+    key = SecretBytes(b"\x06" * 64)
+    token = NameCipher(key).encrypt(name)
+    assert token == encrypt_name(key, name)
+    assert NameCipher(key).decrypt(token) == decrypt_name(key, token) == name
+    with pytest.raises(ValueError):
+        NameCipher(key).decrypt(token[:-1] + bytes([token[-1] ^ 1]))
+
+
 def test_objects_holding_key_material_neither_print_nor_pickle_it() -> None:
     secret = b"\x02" * 32
-    for holder in (Sealer(KEY), AesGcm(secret), Blinder(SecretBytes(secret))):
+    for holder in (Sealer(KEY), AesGcm(secret), Blinder(SecretBytes(secret)), NameCipher(SecretBytes(secret * 2))):
         assert secret.hex() not in repr(holder) and str(secret) not in repr(holder)
         with pytest.raises(TypeError):
             pickle.dumps(holder)

@@ -76,12 +76,28 @@ def test_interrupted_rebuild_is_discarded(keyring: UnlockedKeyring, tmp_path: Pa
         assert names == [f"{COLLECTION_PREFIX}1"]
 
 
-@pytest.mark.parametrize("bad", [[], [float("nan")] * 4, "abcd", [1.0, 2.0]])
+BAD_EMBEDDINGS = [[], [float("nan")] * 4, "abcd", [1.0, 2.0],
+                  # NumPy vectors take a faster check than lists; it must refuse the same things
+                  np.array([], dtype=np.float32), np.array([np.nan] * 4), np.array([1.0, np.inf, 0.0, 0.0]),
+                  np.array([1.0, 2.0], dtype=np.float32), np.ones((2, 4)), np.array(["a", "b", "c", "d"])]
+
+
+@pytest.mark.parametrize("bad", BAD_EMBEDDINGS)
 def test_bad_embeddings_are_typed_errors(keyring: UnlockedKeyring, tmp_path: Path, bad: Any) -> None:
     with ChromaStore.open(keyring, tmp_path / "c") as store:
         store.add("first", [1.0, 2.0, 3.0, 4.0], "d", {})
         with pytest.raises(InvalidRecordError):
             store.add("x", bad, "d", {})
+        with pytest.raises(InvalidRecordError):
+            store.query(bad, 1)
+
+
+def test_numpy_and_list_embeddings_are_stored_and_found_alike(keyring: UnlockedKeyring, tmp_path: Path) -> None:
+    with ChromaStore.open(keyring, tmp_path / "c") as store:
+        store.add("list", [1.0, 0.0, 0.0, 0.0], "d", {})
+        store.add("array", np.array([0.0, 0.0, 0.0, 1.0]), "d", {})
+        assert store.query(np.array([0.0, 0.0, 0.1, 0.9], dtype=np.float32), 1) == ["array"]
+        assert store.query([0.9, 0.1, 0.0, 0.0], 1, rerank=True) == ["list"]
 
 
 def test_heap_hardening_is_on_after_open(keyring: UnlockedKeyring, tmp_path: Path) -> None:

@@ -19,9 +19,8 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import zmq
 from zmq.utils import z85
@@ -32,7 +31,7 @@ from aico_secure.transport.bus import keys
 from aico_secure.transport.bus.allowlist import Allowlist
 from aico_secure.transport.bus.broker import Broker, BrokerConfig
 from aico_secure.transport.bus.client import curve_socket
-from aico_secure.transport.bus.zap import AllowlistAuthenticator
+from aico_secure.transport.bus.zap import AllowlistAuthenticator, run_to_end
 
 MAX_FRAMES = 10  # a request has six frames plus credentials (two for PLAIN): ten reaches every length check
 DOMAIN = BrokerConfig(Path(".")).zap_domain
@@ -48,17 +47,6 @@ def decode(data: bytes) -> list[bytes]:
 
 def encode(frames: list[bytes]) -> bytes:
     return _multipart.encode(0, frames, choices=1, max_frames=MAX_FRAMES)
-
-
-def _drive(coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run the handler's coroutine to its end on this thread: with a synchronous allowlist callback it never
-    suspends, and an event loop per input would cost more than the handler itself."""
-    try:
-        coroutine.send(None)
-    except StopIteration:
-        return
-    coroutine.close()
-    raise ZapHandlerBrokeItsContract("the ZAP handler suspended on a synchronous allowlist")
 
 
 class ZapRequestHarness(Harness):
@@ -114,7 +102,7 @@ class ZapRequestHarness(Harness):
 
     def run(self, data: bytes) -> None:
         frames = decode(data)
-        _drive(self._auth.handle_zap_message(list(frames)))
+        run_to_end(self._auth.handle_zap_message(list(frames)))
         replies = []
         while True:
             try:

@@ -66,6 +66,7 @@ class BrokerConfig:
     handshake_timeout_ms: int = 5000
     allow_non_loopback: bool = False
     zap_domain: str = "aico-bus"
+    io_threads: int = 1  # libzmq I/O threads: handshakes and per-message CURVE crypto run there
 
     def validate(self) -> None:
         if self.transport == "tcp" and not self.allow_non_loopback and not is_loopback_host(self.host):
@@ -74,6 +75,8 @@ class BrokerConfig:
             raise BusConfigError("max_message_bytes must be at least 1024")
         if self.handshake_timeout_ms < 100:
             raise BusConfigError("handshake_timeout_ms must be at least 100")
+        if not 1 <= self.io_threads <= 16:
+            raise BusConfigError("io_threads must be between 1 and 16")
 
 
 @dataclass
@@ -101,7 +104,7 @@ class Broker:
         self.allowlist = Allowlist(self.directory / FILE_NAME)
         self.stats = BrokerStats()
         self._audit = audit or NullAuditSink()
-        self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context(io_threads=config.io_threads)
         self._auth = self._make_authenticator()
         self._commands: queue.Queue[tuple[str, threading.Event, list[BaseException]]] = queue.Queue()
         self._stopping = threading.Event()
