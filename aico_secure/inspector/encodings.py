@@ -14,9 +14,12 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 
-from zmq.utils import z85
-
 MIN_B64_CORE = 8
+# Z85 and Python's base85 are the same arithmetic (big-endian 4-byte groups as five base-85 digits) over two
+# alphabets, so Z85 is ``b85encode`` with its digits renamed: no ZeroMQ import at start-up for it.
+_B85_TO_Z85 = bytes.maketrans(
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~",
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
 
 
 def _b64_forms(data: bytes) -> Iterator[tuple[str, bytes]]:
@@ -123,4 +126,11 @@ def _z85_forms(data: bytes) -> Iterator[tuple[str, bytes]]:
         skip = (4 - shift) % 4
         usable = (len(data) - skip) // 4 * 4
         if usable >= 8:
-            yield f"z85/align{shift}", z85.encode(data[skip:skip + usable])
+            yield f"z85/align{shift}", z85_encode(data[skip:skip + usable])
+
+
+def z85_encode(data: bytes) -> bytes:
+    """Z85 of ``data`` (a multiple of 4 bytes long, as Z85 requires)."""
+    if len(data) % 4:
+        raise ValueError("Z85 encodes whole 4-byte groups only")
+    return base64.b85encode(data).translate(_B85_TO_Z85)

@@ -13,9 +13,13 @@ from collections.abc import Iterable, Iterator
 from aico_secure.inspector.interface import Window
 
 
-def file_windows(fd: int, window_bytes: int, overlap: int) -> Iterator[Window]:
-    """Windows over an open file descriptor, read with one reused buffer (no whole-file read)."""
-    buf = bytearray(overlap + window_bytes)
+def file_windows(fd: int, window_bytes: int, overlap: int, buffer: bytearray | None = None) -> Iterator[Window]:
+    """Windows over an open file descriptor, read with one reused buffer (no whole-file read).
+
+    ``buffer`` (``overlap + window_bytes`` long) is that buffer, handed in by a caller that reads many files:
+    allocating and zero-filling 4 MiB per file cost more than reading a small file does. It must not be in use
+    by another iteration at the same time."""
+    buf = buffer if buffer is not None and len(buffer) == overlap + window_bytes else bytearray(overlap + window_bytes)
     view = memoryview(buf)
     carried = 0
     position = 0  # stream offset of buf[0]

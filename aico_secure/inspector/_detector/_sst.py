@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import cramjam
 import lz4.block
-import zstandard
 
 MAGIC = 0x88E241B785F4CFF7
 LEGACY_MAGIC = 0xDB4775248B80FB57
@@ -122,6 +121,8 @@ def read_block(read: Reader, file_size: int, handle: Handle, format_version: int
 
 
 def decompress(payload: bytes, name: str, format_version: int, cap: int) -> bytes:
+    import zstandard  # here, not at start-up: see ``compressed._zstd``
+
     if name == "none":
         return payload
     try:

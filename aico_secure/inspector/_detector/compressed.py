@@ -25,7 +25,6 @@ from typing import Protocol
 import cramjam
 import lz4.block
 import lz4.frame
-import zstandard
 
 from aico_secure.inspector.interface import Detector, Limits, Scope, Stream, Window
 from aico_secure.inspector.needles import Needles, Pattern
@@ -151,7 +150,12 @@ def _buffered(make: Callable[[], _Buffered]) -> _Decoder:
 def _zstd(source: _Source, limits: Limits) -> Iterator[bytes]:
     """zstd frames: ``decompressobj`` knows exactly where a frame ends (``eof``) and whether input ran out, but
     has no output bound, so it is fed ``ZSTD_FEED`` bytes at a time: a block decodes to at most 128 KiB and a
-    few bytes of input hold at most a few blocks, so each step stays within a few MiB."""
+    few bytes of input hold at most a few blocks, so each step stays within a few MiB.
+
+    ``zstandard`` is imported here, on the first zstd frame: its import (about 10 ms) would otherwise be paid at
+    start-up by every run, most of which meet no zstd frame."""
+    import zstandard
+
     dec = zstandard.ZstdDecompressor().decompressobj(read_across_frames=False)
     while not dec.eof:
         data = source.read()
@@ -382,6 +386,8 @@ class CompressedDetector(Detector):
 
 def _inflates(head: memoryview, fmt: str) -> bool:
     """Does the start of a zlib/gzip candidate decode for a while? Chance headers fail within a few bytes."""
+    if fmt == "zlib" and _first_block_refused(head[2:]):
+        return False
     try:
         wbits = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}.get(fmt, -zlib.MAX_WBITS)
         dec = zlib.decompressobj(wbits)
@@ -389,6 +395,21 @@ def _inflates(head: memoryview, fmt: str) -> bool:
     except zlib.error:
         return False
     return True
+
+
+def _first_block_refused(deflate: memoryview) -> bool:
+    """Would zlib refuse this first deflate block at once? Block type 3 is reserved, and a stored block's length
+    must be followed by its complement. Random bytes (ciphertext) hold a chance two-byte zlib header every
+    16 KiB and about half of them fail one of these two checks, which cost a fraction of starting a
+    decompressor; the rest go to zlib itself. (None of the zlib magics sets FDICT, so the block starts right
+    after the two header bytes.)"""
+    if not deflate:
+        return False
+    block_type = (deflate[0] >> 1) & 3
+    if block_type == 3:
+        return True
+    return block_type == 0 and len(deflate) >= 5 and \
+        (deflate[1] | deflate[2] << 8) != (deflate[3] | deflate[4] << 8) ^ 0xFFFF
 
 
 def peek(stream: Stream, window: Window, start: int, size: int) -> memoryview:
