@@ -4,7 +4,6 @@ traceback, never a hang."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aico_secure.cli.main import main
+from verification.unprivileged import without_read_through
 
 CLI = [sys.executable, "-m", "aico_secure.cli.main", "inspect"]
 
@@ -97,27 +97,12 @@ def test_special_files_in_the_tree_and_as_option_files_never_block(tmp_path: Pat
     _one_line_exit_2(_cli([str(data), "--canary-file", str(data)]))  # a directory
 
 
-PR_CAPBSET_DROP = 24
-CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
-
-
-def _without_root_reading_rights() -> None:
-    """In the child before exec: drop the two capabilities that let root read through mode bits, so the CLI
-    meets a file it cannot read. Why not run it as ``nobody``: the checkout (and so the interpreter of its
-    virtual environment) may sit in a directory only root can enter, a fresh clone under ``mktemp -d`` for one."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "cannot drop a capability for the unreadable-file probe")
-
-
 def test_an_unreadable_file_makes_the_scan_incomplete(tmp_path: Path) -> None:
     (tmp_path / "locked.bin").write_bytes(b"x")
     (tmp_path / "locked.bin").chmod(0)
     (tmp_path / "open.bin").write_bytes(b"y" * 10)
     (tmp_path / "open.bin").chmod(0o644)
-    as_root = os.geteuid() == 0
-    done = _cli([str(tmp_path), "--canary", "abcdefgh"], preexec_fn=_without_root_reading_rights if as_root else None)
+    done = _cli([str(tmp_path), "--canary", "abcdefgh"], preexec_fn=without_read_through())
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert "locked.bin" in done.stdout + done.stderr
 

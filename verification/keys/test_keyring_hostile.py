@@ -24,20 +24,21 @@ import pytest
 
 from aico_secure.errors import KeyringError
 from aico_secure.keys import Keyring, KeyringIOError
+from verification.unprivileged import without_read_through
 
 PASSWORD = "hostile-password-1"
 HANG_SECONDS = 20  # far above a refusal's cost; a blocked open would run into it
 
 
 def cli(*args: str | bytes, password: str | bytes | None = PASSWORD, cwd: Path | None = None,
-        preexec: Callable[[], None] | None = None, user: int | None = None) -> subprocess.CompletedProcess[bytes]:
+        preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items() if not k.startswith("AICO_SECURE_")}
     if password is not None:
         env[b"AICO_SECURE_PASSWORD"] = os.fsencode(password)
     env[b"AICO_SECURE_NEW_PASSWORD"] = b"hostile-new-password"
     return subprocess.run([sys.executable, "-m", "aico_secure.cli.main", "keyring", *args], capture_output=True,
                           env=env, stdin=subprocess.DEVNULL, timeout=HANG_SECONDS, cwd=cwd or tempfile.gettempdir(),
-                          preexec_fn=preexec, user=user)
+                          preexec_fn=preexec)
 
 
 def assert_one_line(proc: subprocess.CompletedProcess[bytes], code: int = 2, *words: str) -> str:
@@ -139,24 +140,16 @@ def test_file_size_limit_leaves_the_keyring_and_no_temp_file(keydir: Path) -> No
 
 
 def test_permission_denied(tmp_path: Path) -> None:
-    """Run unprivileged: root reads through any mode bits."""
-    # /tmp, not $TMPDIR: the suite points TMPDIR at a 0700 directory that ``nobody`` cannot enter.
-    base = Path(tempfile.mkdtemp(prefix="aico-perm-", dir="/tmp"))
-    try:
-        base.chmod(0o755)
-        keydir = base / "k"
-        Keyring.create(keydir / "keyring.json", PASSWORD, profile="test")
-        keydir.chmod(0o755)
-        path = keydir / "keyring.json"
-        path.chmod(0o000)
-        before = path.read_bytes()
-        user = 65534 if os.geteuid() == 0 else None
-        for action in ACTIONS[:4]:
-            line = assert_one_line(cli(action[0], str(keydir), *action[1:], user=user), 2)
-            assert "ermission denied" in line, line
-        assert path.read_bytes() == before
-    finally:
-        shutil.rmtree(base)
+    """A keyring its process cannot read (as root: without the capabilities that read through mode bits)."""
+    keydir = tmp_path / "k"
+    Keyring.create(keydir / "keyring.json", PASSWORD, profile="test")
+    path = keydir / "keyring.json"
+    path.chmod(0o000)
+    before = path.read_bytes()
+    for action in ACTIONS[:4]:
+        line = assert_one_line(cli(action[0], str(keydir), *action[1:], preexec=without_read_through()), 2)
+        assert "ermission denied" in line, line
+    assert path.read_bytes() == before
 
 
 NAMESPACE_SCRIPT = textwrap.dedent("""
