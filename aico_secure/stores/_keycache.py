@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NoReturn
 
+from aico_secure import envelope
 from aico_secure.envelope import DataKey, Sealer
+from aico_secure.errors import UnknownKeyIdError
 
 
 class SealerCache:
@@ -33,6 +35,16 @@ class SealerCache:
             if self._closed():
                 self._sealers.clear()
         return sealer
+
+    def open_with(self, lookup: Callable[[bytes], DataKey | None], sealed: bytes, associated: bytes) -> bytes:
+        """``envelope.open_with`` through the cache: open ``sealed`` with whichever key ``lookup`` returns for
+        the key id its header names, forgetting the sealer of a key the keyring no longer returns."""
+        key_id = envelope.claimed_key_id(sealed)
+        key = lookup(key_id)
+        if key is None:
+            self.forget(key_id)  # retired since it was cached
+            raise UnknownKeyIdError(f"no data key with id {key_id.hex()}")
+        return self.sealer(key).open(sealed, associated)
 
     def forget(self, key_id: bytes) -> None:
         """Drop the sealer of a key the keyring no longer returns."""

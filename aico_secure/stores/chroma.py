@@ -35,6 +35,7 @@ import shutil
 import sqlite3
 import struct
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, Self
 
@@ -44,12 +45,11 @@ import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
 
-from aico_secure import envelope
 from aico_secure.audit.events import AuditSink
 from aico_secure.crypto.dcpe import DEFAULT_BETA, DcpeKey
 from aico_secure.crypto.subkeys import NameCipher, blind, derive_subkey
 from aico_secure.envelope import CollectionContext, DataKey
-from aico_secure.errors import AicoSecureError, UnknownKeyIdError
+from aico_secure.errors import AicoSecureError
 from aico_secure.keys import UnlockedKeyring
 from aico_secure.stores._keycache import SealerCache
 from aico_secure.stores.audit import StoreAudit
@@ -353,12 +353,8 @@ class ChromaStore(VectorStore):
             raise StoreIntegrityError(f"chroma store {self._directory}: an item has no sealed payload")
         try:
             sealed = base64.b64decode(document, validate=True)
-            key_id = envelope.claimed_key_id(sealed)
-            key = self._keyring.data_key(self.purpose, key_id)
-            if key is None:
-                self._sealers.forget(key_id)  # retired since it was cached: forget it too
-                raise UnknownKeyIdError("no such chroma data key")
-            payload = self._sealers.sealer(key).open(sealed, _SEAL_CONTEXT.encode(blinded.encode()))
+            lookup = partial(self._keyring.data_key, self.purpose)
+            payload = self._sealers.open_with(lookup, sealed, _SEAL_CONTEXT.encode(blinded.encode()))
             return _unpack(payload, with_metadata=with_metadata)
         except (AicoSecureError, binascii.Error, ValueError, UnicodeDecodeError):
             raise StoreIntegrityError(f"chroma store {self._directory}: a sealed item failed authentication "

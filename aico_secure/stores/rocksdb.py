@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import struct
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, Self
 
@@ -34,7 +35,7 @@ from aico_secure import envelope
 from aico_secure.audit.events import AuditSink
 from aico_secure.crypto.subkeys import Blinder, derive_subkey
 from aico_secure.envelope import CollectionContext, DataKey, RecordContext, Sealer
-from aico_secure.errors import AicoSecureError, UnknownKeyIdError
+from aico_secure.errors import AicoSecureError
 from aico_secure.keys import UnlockedKeyring
 from aico_secure.keys.atomic import atomic_write
 from aico_secure.stores._keycache import SealerCache
@@ -133,12 +134,8 @@ class RocksDbStore(RecordStore):
     def _open_record(self, stored_key: bytes, sealed: bytes) -> bytes:
         """Open one sealed value of the records family with whichever data key its header names."""
         try:
-            key_id = envelope.claimed_key_id(sealed)
-            key = self._keyring.data_key(self.purpose, key_id)
-            if key is None:
-                self._sealers.forget(key_id)  # retired since it was cached: forget it too
-                raise UnknownKeyIdError("no such rocksdb data key")
-            return self._sealers.sealer(key).open(sealed, self._record_context(stored_key))
+            lookup = partial(self._keyring.data_key, self.purpose)
+            return self._sealers.open_with(lookup, sealed, self._record_context(stored_key))
         except AicoSecureError:
             raise StoreIntegrityError(f"rocksdb store {self._directory}: a sealed value failed authentication "
                                       "(wrong key, tampered, or moved from another key)") from None
